@@ -29,6 +29,17 @@ class RuleError(Exception):
 class Rule:
     source: str
     program: Any
+    # The answers it reads: question codes named in it, or None when it reads
+    # `answers` in a way that cannot be known before evaluating (it gets all).
+    answer_codes: frozenset[str] | None
+
+
+# Any string literal; a literal that is a question code may be read from `answers`.
+_STRING_LITERAL = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
+_ANSWERS_IDENTIFIER = re.compile(r"\banswers\b")
+_STATIC_USE = re.compile(
+    r"""answers\s*\[\s*(?:"[^"]*"|'[^']*')\s*\]|(?:"[^"]*"|'[^']*')\s+in\s+answers\b"""
+)
 
 
 @lru_cache(maxsize=8192)
@@ -40,7 +51,16 @@ def compile_rule(source: str) -> Rule:
         program = cel.compile(source)
     except Exception as error:  # the binding raises ValueError today; any failure is a refusal
         raise RuleError(_first_lines(str(error))) from error
-    return Rule(source=source, program=program)
+    return Rule(source=source, program=program, answer_codes=_answer_codes(source))
+
+
+def _answer_codes(source: str) -> frozenset[str] | None:
+    uses = len(_ANSWERS_IDENTIFIER.findall(source))
+    if uses == 0:
+        return frozenset()
+    if uses != len(_STATIC_USE.findall(source)):
+        return None
+    return frozenset(double or single for double, single in _STRING_LITERAL.findall(source))
 
 
 def referenced_questions(source: str) -> list[str]:
@@ -77,8 +97,10 @@ def normalise_answer(raw: Mapping[str, Any] | None) -> dict[str, Any]:
 class Evaluator:
     """Evaluates many rules against one set of answers.
 
-    Building the CEL context is the expensive part, so it is done once per
-    answer set and only `answer` is swapped per question.
+    Handing a Python dict to CEL converts all of it on every change of the
+    context, so each question gets its own small context holding its answer
+    and only the other answers its rules name (all of them only for a rule
+    that reads `answers` dynamically).
     """
 
     def __init__(self, answers: Mapping[str, Mapping[str, Any]], question_codes: list[str] | None = None):
@@ -86,20 +108,35 @@ class Evaluator:
         # Questions with no answer yet read as unanswered, so cross-question
         # rules never fail on a missing key.
         for code in question_codes or []:
-            self.answers.setdefault(code, normalise_answer(None))
-        self._context = cel.Context({"answers": self.answers})
-        self._current: str | None = None
+            if code not in self.answers:
+                self.answers[code] = normalise_answer(None)
+        self._contexts: dict[str, tuple[cel.Context, set[str] | None]] = {}
 
     def answer(self, code: str) -> dict[str, Any]:
         return self.answers.get(code) or normalise_answer(None)
 
+    def _context(self, question_code: str, rule: Rule) -> cel.Context:
+        context, included = self._contexts.get(question_code, (None, set()))
+        needed = rule.answer_codes
+        if context is not None and (included is None or (needed is not None and needed <= included)):
+            return context
+        if needed is None or included is None:
+            included, visible = None, self.answers
+        else:
+            included = included | needed
+            visible = {code: self.answers[code] for code in included if code in self.answers}
+        if context is None:
+            context = cel.Context({"answer": self.answer(question_code), "answers": visible})
+        else:
+            context.add_variable("answers", visible)
+        self._contexts[question_code] = (context, included)
+        return context
+
     def evaluate(self, source: str, question_code: str) -> bool:
         rule = compile_rule(source)
-        if self._current != question_code:
-            self._context.add_variable("answer", self.answer(question_code))
-            self._current = question_code
+        context = self._context(question_code, rule)
         try:
-            result = rule.program.execute(self._context)
+            result = rule.program.execute(context)
         except Exception as error:  # type mismatch, missing key: the rule is wrong for these answers
             raise RuleError(_first_lines(str(error))) from error
         if not isinstance(result, bool):

@@ -59,3 +59,54 @@ def framework_tree(framework: Framework) -> list[Criterion]:
             )
         )
     )
+
+
+_SPEC_CACHE: dict[tuple[int, str], dict] = {}
+
+
+def framework_spec(framework: Framework) -> dict:
+    """The framework as plain data in the loader's form, for the scoring module.
+
+    Framework content never changes once loaded, so the spec is cached per
+    process by primary key and content hash.
+    """
+    key = (framework.pk, framework.content_hash)
+    spec = _SPEC_CACHE.get(key)
+    if spec is None:
+        spec = {
+            "slug": framework.slug,
+            "version": framework.version,
+            "levels": framework.levels,
+            "criteria": [
+                {
+                    "code": criterion.code,
+                    "title": criterion.title,
+                    "weight": criterion.weight,
+                    "questions": [
+                        {
+                            "code": question.code,
+                            "answer": question.answer_type,
+                            "choices": question.choices,
+                            "required": question.required,
+                            "weight": question.weight,
+                            "show_if": question.show_if,
+                            "red_flags": [
+                                {"code": flag.code, "when": flag.when, "severity": flag.severity,
+                                 "message": flag.message}
+                                for flag in question.red_flags.all()
+                            ],
+                        }
+                        for question in criterion.questions.all()
+                    ],
+                }
+                for criterion in framework_tree(framework)
+            ],
+        }
+        _SPEC_CACHE[key] = spec
+    return spec
+
+
+def parse_framework_reference(reference: str) -> tuple[str, str | None]:
+    """`slug` or `slug@version`."""
+    slug, _, version = reference.partition("@")
+    return slug, version or None
