@@ -1,0 +1,527 @@
+"""Every write to assessments: answering, submitting, scoring, reviewing, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from assessments import scoring
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    ConsensusScore,
+    Evidence,
+    RedFlag,
+    Report,
+    ReviewerAssignment,
+    ReviewerScore,
+    Scorecard,
+)
+from assessments.selectors import dismissed_rule_codes, draft_rule_inputs, reviews_input
+from core.exceptions import ApplicationError
+from principles.models import Framework, Question, RedFlagRule
+from principles.rules import normalise_answer
+from principles.selectors import framework_spec
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+# Extension → the bytes a real file of that type starts with (None: plain text, checked as UTF-8).
+EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | None] = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".pptx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".zip": (b"PK\x03\x04",),
+    ".txt": None,
+    ".md": None,
+    ".csv": None,
+    ".json": None,
+}
+
+
+# --- answering ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_create(
+    *,
+    framework: Framework,
+    organisation: Organisation,
+    user: User | None,
+    title: str = "",
+    kind: str = Assessment.Kind.SELF,
+    reviewing_organisation: Organisation | None = None,
+) -> Assessment:
+    if reviewing_organisation is not None and reviewing_organisation.kind != Organisation.Kind.BUYER:
+        raise ApplicationError("Only a buyer organisation can review an assessment.")
+    if reviewing_organisation is not None and reviewing_organisation.pk == organisation.pk:
+        raise ApplicationError("An organisation cannot review its own assessment.")
+    assessment = Assessment(
+        framework=framework,
+        organisation=organisation,
+        reviewing_organisation=reviewing_organisation,
+        kind=kind,
+        title=(title or f"{organisation.name}: {framework.name} {framework.version}")[:200],
+        created_by=user,
+    )
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+def _require_draft(assessment: Assessment) -> None:
+    if not assessment.is_draft:
+        raise ApplicationError("This assessment has been submitted and is read-only. Start a new draft to change it.")
+
+
+def clean_answer_fields(question: Question, fields: dict[str, Any]) -> dict[str, Any]:
+    """Check one question's answer fields; raises ApplicationError naming the problem."""
+    cleaned: dict[str, Any] = {}
+    if "status" in fields:
+        status = fields["status"] or ""
+        if status not in ("yes", "partial", "no", "na", ""):
+            raise ApplicationError(f"Question {question.code}: choose yes, partially, no or not applicable.")
+        cleaned["status"] = status
+    if "text" in fields:
+        text = fields["text"] or ""
+        if len(text) > 20000:
+            raise ApplicationError(f"Question {question.code}: the explanation is longer than 20,000 characters.")
+        cleaned["text"] = text
+    if "number" in fields:
+        number = fields["number"]
+        if number in (None, ""):
+            cleaned["number"] = None
+        else:
+            try:
+                cleaned["number"] = float(str(number).replace(",", ""))
+            except ValueError:
+                raise ApplicationError(f"Question {question.code}: {number!r} is not a number.") from None
+            if cleaned["number"] != cleaned["number"] or abs(cleaned["number"]) == float("inf"):
+                raise ApplicationError(f"Question {question.code}: {number!r} is not a number.")
+    if "choices" in fields:
+        choices = fields["choices"] or []
+        if isinstance(choices, str):
+            choices = [choices]
+        unknown = [choice for choice in choices if choice not in question.choices]
+        if unknown:
+            raise ApplicationError(
+                f"Question {question.code}: {', '.join(map(str, unknown))} is not one of the choices."
+            )
+        cleaned["choices"] = list(dict.fromkeys(choices))
+    return cleaned
+
+
+@transaction.atomic
+def answer_save(*, assessment: Assessment, question: Question, user: User | None, **fields: Any) -> Answer:
+    """Save some fields of one answer (autosave sends one field at a time)."""
+    _require_draft(assessment)
+    if question.framework_id != assessment.framework_id:
+        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+    cleaned = clean_answer_fields(question, fields)
+    answer, _ = Answer.objects.select_for_update().get_or_create(assessment=assessment, question=question)
+    for name, value in cleaned.items():
+        setattr(answer, name, value)
+    answer.updated_by = user
+    answer.save()
+    Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now())
+    return answer
+
+
+def _check_evidence_file(upload: UploadedFile) -> str:
+    extension = PurePath(upload.name or "").suffix.lower()
+    if extension not in EVIDENCE_TYPES:
+        allowed = ", ".join(sorted(EVIDENCE_TYPES))
+        raise ApplicationError(f"{upload.name}: files of this type are not accepted. Accepted: {allowed}.")
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise ApplicationError(f"{upload.name}: the file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.")
+    upload.seek(0)
+    head = upload.read(2048)
+    upload.seek(0)
+    signatures = EVIDENCE_TYPES[extension]
+    if signatures is None:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # A multi-byte character cut at the end of the sample is fine.
+            if error.start < len(head) - 3:
+                raise ApplicationError(f"{upload.name}: the content is not UTF-8 text.") from None
+    elif not head.startswith(signatures):
+        raise ApplicationError(f"{upload.name}: the content does not match its {extension} extension.")
+    return extension
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    assessment: Assessment,
+    question: Question,
+    user: User | None,
+    title: str = "",
+    file: UploadedFile | None = None,
+    url: str = "",
+) -> Evidence:
+    _require_draft(assessment)
+    if question.framework_id != assessment.framework_id:
+        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+    if not file and not url:
+        raise ApplicationError("Attach a file or give a link.")
+    evidence = Evidence(assessment=assessment, question=question, uploaded_by=user, url=url or "")
+    if file:
+        _check_evidence_file(file)
+        evidence.file = file
+        evidence.size = file.size
+        evidence.content_type = (getattr(file, "content_type", "") or "")[:100]
+    evidence.title = (title or (file.name if file else url))[:200]
+    evidence.full_clean(exclude=["file"])
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def evidence_delete(*, evidence: Evidence) -> None:
+    _require_draft(evidence.assessment)
+    if evidence.file:
+        evidence.file.delete(save=False)
+    evidence.delete()
+
+
+# --- submitting and scoring ---------------------------------------------------------------------
+
+
+def missing_answers(assessment: Assessment) -> list[Question]:
+    spec = framework_spec(assessment.framework)
+    codes = scoring.missing_required(spec, draft_rule_inputs(assessment))
+    questions = {q.code: q for q in assessment.framework.questions.filter(code__in=codes)}
+    return [questions[code] for code in codes]
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, user: User | None) -> AssessmentVersion:
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _require_draft(assessment)
+    missing = missing_answers(assessment)
+    if missing:
+        listed = ", ".join(question.code for question in missing)
+        raise ApplicationError(
+            f"{len(missing)} required question(s) are not answered: {listed}.",
+            extra={"missing": [question.code for question in missing]},
+        )
+    snapshot = draft_rule_inputs(assessment)
+    for code, evidence_list in _evidence_snapshot(assessment).items():
+        snapshot.setdefault(code, normalise_answer(None))["evidence"] = evidence_list
+    for code, answer in snapshot.items():
+        snapshot[code] = {**normalise_answer(answer), "evidence": answer.get("evidence", [])}
+    number = (assessment.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    now = timezone.now()
+    version = AssessmentVersion.objects.create(
+        assessment=assessment, number=number, submitted_by=user, answers=snapshot, queued_at=now
+    )
+    assessment.status = Assessment.Status.SUBMITTED
+    assessment.save(update_fields=["status", "updated_at"])
+    enqueue_scoring(version)
+    return version
+
+
+def _evidence_snapshot(assessment: Assessment) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for evidence in assessment.evidence.select_related("question"):
+        grouped.setdefault(evidence.question.code, []).append(
+            {"id": evidence.pk, "title": evidence.title, "file": evidence.file.name or "", "url": evidence.url,
+             "size": evidence.size}
+        )
+    return grouped
+
+
+@transaction.atomic
+def assessment_reopen(*, assessment: Assessment, user: User | None) -> Assessment:
+    """Start a new draft from the last submitted version; the versions stay as they were."""
+    if assessment.is_draft:
+        raise ApplicationError("This assessment is already a draft.")
+    assessment.status = Assessment.Status.DRAFT
+    assessment.save(update_fields=["status", "updated_at"])
+    return assessment
+
+
+def enqueue_scoring(version: AssessmentVersion) -> None:
+    from assessments.tasks import score_version
+
+    version_id = version.pk
+    # robust: a broker outage must not undo or fail the submission; the sweep catches up.
+    transaction.on_commit(lambda: score_version.delay(version_id), robust=True)
+
+
+def rescore_latest(assessment: Assessment) -> AssessmentVersion | None:
+    """Queue the latest version for scoring again (reviews or dismissals changed)."""
+    version = assessment.versions.order_by("-number").first()
+    if version is None:
+        return None
+    AssessmentVersion.objects.filter(pk=version.pk).update(
+        status=AssessmentVersion.Status.QUEUED, queued_at=timezone.now(), error=""
+    )
+    enqueue_scoring(version)
+    return version
+
+
+def version_scorecard_data(version: AssessmentVersion) -> tuple[scoring.Scorecard, str]:
+    assessment = version.assessment
+    spec = framework_spec(assessment.framework)
+    answers = {code: {k: v for k, v in answer.items() if k != "evidence"} for code, answer in version.answers.items()}
+    reviews = reviews_input(assessment)
+    dismissed = dismissed_rule_codes(assessment)
+    digest = hashlib.sha256(
+        json.dumps([answers, reviews, sorted(dismissed)], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return scoring.score(spec, answers, reviews, dismissed), digest
+
+
+def version_score(*, version_id: int) -> Scorecard | None:
+    """Compute and store the scorecard and red flags of a version; safe to run twice.
+
+    The claim is a conditional update, so a second worker with the same job
+    stops at once; everything is written in one transaction, so a worker
+    killed midway leaves the previous result in place.
+    """
+    claimed = AssessmentVersion.objects.filter(
+        pk=version_id, status__in=[AssessmentVersion.Status.QUEUED, AssessmentVersion.Status.FAILED]
+    ).update(status=AssessmentVersion.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None
+    version = AssessmentVersion.objects.select_related("assessment__framework").get(pk=version_id)
+    try:
+        with transaction.atomic():
+            card, digest = version_scorecard_data(version)
+            scorecard = _store_scorecard(version, card, digest)
+            AssessmentVersion.objects.filter(pk=version_id).update(
+                status=AssessmentVersion.Status.DONE, finished_at=timezone.now(), error="",
+                attempts=version.attempts + 1,
+            )
+        return scorecard
+    except Exception as error:
+        AssessmentVersion.objects.filter(pk=version_id).update(
+            status=AssessmentVersion.Status.FAILED, finished_at=timezone.now(),
+            error=f"{type(error).__name__}: {error}"[:2000], attempts=version.attempts + 1,
+        )
+        raise
+
+
+def _store_scorecard(version: AssessmentVersion, card: scoring.Scorecard, digest: str) -> Scorecard:
+    data = card.as_dict()
+    data["dismissed_red_flags"] = card.dismissed_red_flags
+    data["rule_errors"] = card.rule_errors
+    data["raw_scores"] = {code: result.raw_score for code, result in card.questions.items()}
+    scorecard, _ = Scorecard.objects.update_or_create(
+        version=version,
+        defaults={
+            "score": card.score,
+            "level": card.level["level"] if card.level else None,
+            "level_name": card.level["name"] if card.level else "",
+            "data": data,
+            "inputs_hash": digest,
+        },
+    )
+    _sync_red_flags(version.assessment, card)
+    return scorecard
+
+
+def _sync_red_flags(assessment: Assessment, card: scoring.Scorecard) -> None:
+    raised = {flag["code"] for flag in card.red_flags} | {flag["code"] for flag in card.dismissed_red_flags}
+    rules = {rule.code: rule for rule in RedFlagRule.objects.filter(question__framework=assessment.framework_id,
+                                                                    code__in=raised)}
+    existing = {flag.rule_id: flag for flag in RedFlag.objects.filter(assessment=assessment)}
+    for code in raised:
+        rule = rules[code]
+        flag = existing.pop(rule.pk, None)
+        if flag is None:
+            RedFlag.objects.create(assessment=assessment, question_id=rule.question_id, rule=rule)
+        elif flag.status == RedFlag.Status.CLEARED:
+            flag.status = RedFlag.Status.ACTIVE
+            flag.save(update_fields=["status", "updated_at"])
+    # Flags no longer raised are kept for the record, marked cleared (a dismissal stays a dismissal).
+    for flag in existing.values():
+        if flag.status == RedFlag.Status.ACTIVE:
+            flag.status = RedFlag.Status.CLEARED
+            flag.save(update_fields=["status", "updated_at"])
+
+
+def sweep_unscored(*, queued_for: timedelta = timedelta(minutes=2), running_for: timedelta = timedelta(minutes=15)) -> list[int]:
+    """Re-enqueue versions whose scoring never started (broker down) or died with its worker."""
+    now = timezone.now()
+    AssessmentVersion.objects.filter(
+        status=AssessmentVersion.Status.RUNNING, started_at__lt=now - running_for
+    ).update(status=AssessmentVersion.Status.QUEUED, queued_at=now - queued_for)
+    stale = list(
+        AssessmentVersion.objects.filter(
+            status=AssessmentVersion.Status.QUEUED, queued_at__lte=now - queued_for
+        ).values_list("pk", flat=True)
+    )
+    from assessments.tasks import score_version
+
+    for version_id in stale:
+        score_version.delay(version_id)
+    return stale
+
+
+# --- reviewing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reviewer_assign(*, assessment: Assessment, reviewer: User, is_lead: bool = False) -> ReviewerAssignment:
+    from accounts.models import Membership
+
+    if assessment.reviewing_organisation_id is None:
+        raise ApplicationError("This assessment is not shared with a buyer for review.")
+    if not Membership.objects.filter(
+        user=reviewer, organisation_id=assessment.reviewing_organisation_id,
+        role__in=[Membership.Role.REVIEWER, Membership.Role.PROCUREMENT_MANAGER],
+    ).exists():
+        raise ApplicationError(f"{reviewer} is not on the evaluation team of {assessment.reviewing_organisation}.")
+    if is_lead:
+        ReviewerAssignment.objects.filter(assessment=assessment, is_lead=True).exclude(reviewer=reviewer).update(
+            is_lead=False
+        )
+    assignment, _ = ReviewerAssignment.objects.update_or_create(
+        assessment=assessment, reviewer=reviewer, defaults={"is_lead": is_lead}
+    )
+    return assignment
+
+
+@transaction.atomic
+def conflict_declare(*, assignment: ReviewerAssignment) -> ReviewerAssignment:
+    if assignment.no_conflict_declared_at is None:
+        assignment.no_conflict_declared_at = timezone.now()
+        assignment.save(update_fields=["no_conflict_declared_at", "updated_at"])
+    return assignment
+
+
+def _require_reviewable(assessment: Assessment) -> None:
+    if not assessment.versions.exists():
+        raise ApplicationError("Nothing has been submitted yet, so there is nothing to score.")
+
+
+@transaction.atomic
+def reviewer_score_set(
+    *, assessment: Assessment, question: Question, reviewer: User, score: int, comment: str = ""
+) -> ReviewerScore:
+    _require_reviewable(assessment)
+    if question.framework_id != assessment.framework_id:
+        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+    if score not in (0, 1, 2, 3):
+        raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
+    value, _ = ReviewerScore.objects.update_or_create(
+        assessment=assessment, question=question, reviewer=reviewer,
+        defaults={"score": score, "comment": comment[:5000]},
+    )
+    rescore_latest(assessment)
+    return value
+
+
+@transaction.atomic
+def review_submit(*, assignment: ReviewerAssignment) -> ReviewerAssignment:
+    if not ReviewerScore.objects.filter(assessment=assignment.assessment, reviewer=assignment.reviewer).exists():
+        raise ApplicationError("Score at least one question before submitting your review.")
+    assignment.submitted_at = timezone.now()
+    assignment.save(update_fields=["submitted_at", "updated_at"])
+    return assignment
+
+
+@transaction.atomic
+def consensus_set(
+    *, assessment: Assessment, question: Question, user: User, score: int | None, comment: str = ""
+) -> ConsensusScore | None:
+    """Set (or with score None, clear) the consensus; individual scores stay on record."""
+    _require_reviewable(assessment)
+    if question.framework_id != assessment.framework_id:
+        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+    if score is None:
+        ConsensusScore.objects.filter(assessment=assessment, question=question).delete()
+        rescore_latest(assessment)
+        return None
+    if score not in (0, 1, 2, 3):
+        raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
+    value, _ = ConsensusScore.objects.update_or_create(
+        assessment=assessment, question=question,
+        defaults={"score": score, "comment": comment[:5000], "set_by": user},
+    )
+    rescore_latest(assessment)
+    return value
+
+
+@transaction.atomic
+def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ApplicationError("Give a reason of at least 10 characters for dismissing a red flag.")
+    flag.status = RedFlag.Status.DISMISSED
+    flag.dismissed_reason = reason[:5000]
+    flag.dismissed_by = user
+    flag.dismissed_at = timezone.now()
+    flag.save()
+    rescore_latest(flag.assessment)
+    return flag
+
+
+@transaction.atomic
+def red_flag_restore(*, flag: RedFlag, user: User) -> RedFlag:
+    flag.status = RedFlag.Status.ACTIVE
+    flag.save()
+    rescore_latest(flag.assessment)
+    return flag
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_request(*, assessment: Assessment, user: User | None) -> Report:
+    version = assessment.versions.order_by("-number").first()
+    if version is None:
+        raise ApplicationError("Submit the assessment before asking for its report.")
+    pending = Report.objects.filter(version=version, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]).first()
+    if pending:
+        return pending
+    report = Report.objects.create(assessment=assessment, version=version, requested_by=user,
+                                   queued_at=timezone.now())
+    enqueue_report(report)
+    return report
+
+
+def enqueue_report(report: Report) -> None:
+    from assessments.tasks import render_report
+
+    report_id = report.pk
+    transaction.on_commit(lambda: render_report.delay(report_id), robust=True)
+
+
+@transaction.atomic
+def report_retry(*, report: Report) -> Report:
+    if report.status != Report.Status.FAILED:
+        raise ApplicationError("Only a failed report can be retried.")
+    Report.objects.filter(pk=report.pk).update(status=Report.Status.QUEUED, queued_at=timezone.now(), error="")
+    report.refresh_from_db()
+    enqueue_report(report)
+    return report
+
+
+@transaction.atomic
+def scoring_retry(*, version: AssessmentVersion) -> AssessmentVersion:
+    if version.status != AssessmentVersion.Status.FAILED:
+        raise ApplicationError("Only failed scoring can be retried.")
+    AssessmentVersion.objects.filter(pk=version.pk).update(
+        status=AssessmentVersion.Status.QUEUED, queued_at=timezone.now(), error=""
+    )
+    version.refresh_from_db()
+    enqueue_scoring(version)
+    return version
+
