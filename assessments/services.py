@@ -86,6 +86,21 @@ def _require_draft(assessment: Assessment) -> None:
         raise ApplicationError("This assessment has been submitted and is read-only. Start a new draft to change it.")
 
 
+@transaction.atomic
+def assessment_update(*, assessment: Assessment, title: str) -> Assessment:
+    """Rename a draft (the only field a respondent changes after creating it)."""
+    _require_draft(assessment)
+    title = (title or "").strip()
+    if not title:
+        raise ApplicationError("Give the assessment a title.")
+    if len(title) > 200:
+        raise ApplicationError("The title is longer than 200 characters.")
+    assessment.title = title
+    assessment.full_clean()
+    assessment.save(update_fields=["title", "updated_at"])
+    return assessment
+
+
 def clean_answer_fields(question: Question, fields: dict[str, Any]) -> dict[str, Any]:
     """Check one question's answer fields; raises ApplicationError naming the problem."""
     cleaned: dict[str, Any] = {}
@@ -130,11 +145,13 @@ def answer_save(*, assessment: Assessment, question: Question, user: User | None
     if question.framework_id != assessment.framework_id:
         raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
     cleaned = clean_answer_fields(question, fields)
-    answer, _ = Answer.objects.select_for_update().get_or_create(assessment=assessment, question=question)
+    answer = Answer.objects.select_for_update().filter(assessment=assessment, question=question).first()
+    if answer is None:
+        answer = Answer(assessment=assessment, question=question)
     for name, value in cleaned.items():
         setattr(answer, name, value)
     answer.updated_by = user
-    answer.save()
+    answer.save()  # one history row per save
     Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now())
     return answer
 
@@ -405,6 +422,45 @@ def conflict_declare(*, assignment: ReviewerAssignment) -> ReviewerAssignment:
     return assignment
 
 
+WITHDRAW_REASON_MAX = 100  # the history's change-reason column
+
+
+@transaction.atomic
+def assignment_withdraw(
+    *, assignment: ReviewerAssignment, reason: str, user: User | None = None
+) -> None:
+    """Take a reviewer off an assessment: a declared conflict of interest, or the manager's call.
+
+    Their own scores go with them (a conflicted reviewer's scores must not
+    count); the history of the assignment and of each score keeps who, when
+    and why.
+    """
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise ApplicationError("Say briefly why (at least 5 characters): it is kept in the review's history.")
+    if len(reason) > WITHDRAW_REASON_MAX:
+        raise ApplicationError(f"Keep the reason to {WITHDRAW_REASON_MAX} characters or fewer.")
+    scores = list(
+        ReviewerScore.objects.filter(assessment_id=assignment.assessment_id, reviewer_id=assignment.reviewer_id)
+    )
+    for item in [*scores, assignment]:
+        item._change_reason = reason
+        if user is not None:  # otherwise the history takes the signed-in person, if any
+            item._history_user = user
+        item.delete()
+    if scores:
+        rescore_latest(assignment.assessment)
+
+
+def _active_assignment(assessment: Assessment, reviewer: User) -> ReviewerAssignment:
+    assignment = ReviewerAssignment.objects.filter(assessment=assessment, reviewer=reviewer).first()
+    if assignment is None or assignment.no_conflict_declared_at is None:
+        raise ApplicationError(
+            "Only an assigned reviewer who has declared no conflict of interest can score this assessment."
+        )
+    return assignment
+
+
 def _require_reviewable(assessment: Assessment) -> None:
     if not assessment.versions.exists():
         raise ApplicationError("Nothing has been submitted yet, so there is nothing to score.")
@@ -419,6 +475,12 @@ def reviewer_score_set(
         raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
     if score not in (0, 1, 2, 3):
         raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
+    # Scores stay independent: once submitted, the reviewer has seen the others' scores.
+    if _active_assignment(assessment, reviewer).submitted_at is not None:
+        raise ApplicationError(
+            "You have submitted your review, so your scores are final. "
+            "The lead reviewer records any change agreed at the consensus meeting."
+        )
     value, _ = ReviewerScore.objects.update_or_create(
         assessment=assessment, question=question, reviewer=reviewer,
         defaults={"score": score, "comment": comment[:5000]},
@@ -429,6 +491,10 @@ def reviewer_score_set(
 
 @transaction.atomic
 def review_submit(*, assignment: ReviewerAssignment) -> ReviewerAssignment:
+    if assignment.no_conflict_declared_at is None:
+        raise ApplicationError("Declare that you have no conflict of interest before submitting a review.")
+    if assignment.submitted_at is not None:
+        return assignment
     if not ReviewerScore.objects.filter(assessment=assignment.assessment, reviewer=assignment.reviewer).exists():
         raise ApplicationError("Score at least one question before submitting your review.")
     assignment.submitted_at = timezone.now()
@@ -444,6 +510,13 @@ def consensus_set(
     _require_reviewable(assessment)
     if question.framework_id != assessment.framework_id:
         raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+    lead = ReviewerAssignment.objects.filter(assessment=assessment, reviewer=user, is_lead=True).first()
+    if lead is None:
+        raise ApplicationError("Only the lead reviewer sets consensus scores.")
+    if lead.submitted_at is None:
+        raise ApplicationError(
+            "Submit your own review before setting consensus scores, so that your own scores stay independent."
+        )
     if score is None:
         ConsensusScore.objects.filter(assessment=assessment, question=question).delete()
         rescore_latest(assessment)
@@ -460,6 +533,8 @@ def consensus_set(
 
 @transaction.atomic
 def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
+    if flag.status != RedFlag.Status.ACTIVE:
+        raise ApplicationError("Only an active red flag can be dismissed.")
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ApplicationError("Give a reason of at least 10 characters for dismissing a red flag.")
@@ -467,6 +542,7 @@ def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
     flag.dismissed_reason = reason[:5000]
     flag.dismissed_by = user
     flag.dismissed_at = timezone.now()
+    flag._history_user = user  # the audit trail names who, also outside a web request
     flag.save()
     rescore_latest(flag.assessment)
     return flag
@@ -474,7 +550,14 @@ def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
 
 @transaction.atomic
 def red_flag_restore(*, flag: RedFlag, user: User) -> RedFlag:
+    if flag.status != RedFlag.Status.DISMISSED:
+        raise ApplicationError("Only a dismissed red flag can be restored.")
+    # The dismissal (who, when, why) stays in the flag's history.
     flag.status = RedFlag.Status.ACTIVE
+    flag.dismissed_reason = ""
+    flag.dismissed_by = None
+    flag.dismissed_at = None
+    flag._history_user = user
     flag.save()
     rescore_latest(flag.assessment)
     return flag
