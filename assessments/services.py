@@ -156,6 +156,45 @@ def answer_save(*, assessment: Assessment, question: Question, user: User | None
     return answer
 
 
+@transaction.atomic
+def answers_import(
+    *, assessment: Assessment, user: User | None, rows: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Merge the rows of an uploaded workbook into the draft: all of them, or none.
+
+    Each row is {"code": ..., "fields": {...}} with only the fields its
+    non-blank cells gave (blank cells clear nothing). Returns (updated,
+    unchanged): rows whose fields differ from the draft are saved through
+    answer_save; the rest are left alone, so re-uploading a workbook adds no
+    history.
+    """
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _require_draft(assessment)
+    questions = {question.code: question for question in assessment.framework.questions.all()}
+    current = {answer.question_id: answer for answer in assessment.answers.all()}
+    updated = 0
+    for row in rows:
+        question = questions.get(row["code"])
+        if question is None:
+            raise ApplicationError(f"Question {row['code']} is not part of this assessment's framework.")
+        answer = current.get(question.pk)
+        changed = {
+            name: value for name, value in row["fields"].items() if not _same_answer(answer, name, value)
+        }
+        if changed:
+            answer_save(assessment=assessment, question=question, user=user, **changed)
+            updated += 1
+    return updated, len(rows) - updated
+
+
+def _same_answer(answer: Answer | None, name: str, value: Any) -> bool:
+    if answer is None:
+        return value in ("", None, [])
+    if name == "choices":
+        return set(answer.choices or []) == set(value or [])
+    return getattr(answer, name) == value
+
+
 def _check_evidence_file(upload: UploadedFile) -> str:
     extension = PurePath(upload.name or "").suffix.lower()
     if extension not in EVIDENCE_TYPES:
