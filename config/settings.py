@@ -88,6 +88,11 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two autosaves at once must wait for each other, not fail with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -116,11 +121,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 
-_S3_BUCKET = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+# With a bucket name, uploads go to S3-compatible storage (django-storages reads these settings).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = secret("AWS_SECRET_ACCESS_KEY")
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}
-        if _S3_BUCKET
+        if AWS_STORAGE_BUCKET_NAME
         else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     ),
     "staticfiles": {
@@ -142,7 +151,9 @@ if "EMAIL_BACKEND" not in _email:
         "EMAIL_URL has an unknown scheme; use smtp://, smtps://, console://, file://, memory:// or dummy://"
     )
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
+# dj-email-url drops the leading "/" of file:///abs/path; take the path from the URL as written.
+_email_url = env.str("EMAIL_URL", default="console://")
+EMAIL_FILE_PATH = _email_url.removeprefix("file://") if _email_url.startswith("file://") else None
 EMAIL_HOST = _email["EMAIL_HOST"]
 EMAIL_PORT = _email["EMAIL_PORT"]
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
@@ -200,6 +211,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or "status"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "FrameworkKindEnum": "principles.models.Framework.Kind",
+        "AssessmentKindEnum": "assessments.models.Assessment.Kind",
+        "AssessmentStatusEnum": "assessments.models.Assessment.Status",
+        "AnswerStatusEnum": "assessments.models.Answer.Status",
+        "JobStatusEnum": "core.models.BackgroundJob.Status",
+    },
 }
 
 BOOTSTRAP5 = {
