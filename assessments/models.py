@@ -73,6 +73,13 @@ def evidence_path(evidence: "Evidence", filename: str) -> str:
     return f"evidence/{evidence.assessment_id}/{evidence.question_id}/{filename}"
 
 
+class CurrentEvidenceManager(models.Manager):
+    """The draft's evidence; evidence removed from the draft stays for the versions that list it."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Evidence(TimeStampedModel):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="evidence")
     question = models.ForeignKey("principles.Question", on_delete=models.PROTECT, related_name="+")
@@ -82,8 +89,13 @@ class Evidence(TimeStampedModel):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Removed from the draft after a submission.")
+
+    objects = CurrentEvidenceManager()
+    all_objects = models.Manager()
 
     class Meta:
+        base_manager_name = "all_objects"
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(

@@ -63,6 +63,15 @@ def evidence_by_code(assessment: Assessment) -> dict[str, list[Evidence]]:
     return grouped
 
 
+def evidence_in_a_version(assessment: Assessment, evidence_pk: int) -> bool:
+    """Whether a submitted version lists this evidence (its file must then be kept)."""
+    for answers in assessment.versions.values_list("answers", flat=True):
+        for answer in (answers or {}).values():
+            if any(item.get("id") == evidence_pk for item in answer.get("evidence") or []):
+                return True
+    return False
+
+
 def draft_rule_inputs(assessment: Assessment) -> dict[str, dict]:
     """The draft's answers as the rules and scoring read them (two queries)."""
     counts = dict(

@@ -26,7 +26,7 @@ from assessments.models import (
     ReviewerScore,
     Scorecard,
 )
-from assessments.selectors import dismissed_rule_codes, draft_rule_inputs, reviews_input
+from assessments.selectors import dismissed_rule_codes, draft_rule_inputs, evidence_in_a_version, reviews_input
 from core.exceptions import ApplicationError
 from principles.models import Framework, Question, RedFlagRule
 from principles.rules import normalise_answer
@@ -248,6 +248,11 @@ def evidence_add(
 @transaction.atomic
 def evidence_delete(*, evidence: Evidence) -> None:
     _require_draft(evidence.assessment)
+    if evidence_in_a_version(evidence.assessment, evidence.pk):
+        # A submitted version still lists it: take it off the draft, keep the file.
+        evidence.removed_at = timezone.now()
+        evidence.save(update_fields=["removed_at", "updated_at"])
+        return
     if evidence.file:
         evidence.file.delete(save=False)
     evidence.delete()

@@ -220,3 +220,27 @@ def test_an_assessment_can_only_be_shared_with_a_buyer(framework, supplier_a_org
     with pytest.raises(ApplicationError, match="Only a buyer organisation"):
         services.assessment_create(framework=framework, organisation=supplier_a_org, user=supplier_a,
                                    reviewing_organisation=supplier_b_org)
+
+
+def test_evidence_removed_from_a_new_draft_stays_for_the_version_that_lists_it(
+    assessment, supplier_a, framework, django_capture_on_commit_callbacks
+):
+    q = question(framework, "1.1")
+    answer_everything(assessment, supplier_a)
+    kept = services.evidence_add(assessment=assessment, question=q, user=supplier_a,
+                                 file=SimpleUploadedFile("card.pdf", b"%PDF-1.7 model card"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assessment_submit(assessment=assessment, user=supplier_a)
+    assessment.refresh_from_db()
+    services.assessment_reopen(assessment=assessment, user=supplier_a)
+    draft_only = services.evidence_add(assessment=assessment, question=q, user=supplier_a,
+                                       url="https://example.org/draft")
+
+    services.evidence_delete(evidence=Evidence.objects.get(pk=kept.pk))
+    services.evidence_delete(evidence=Evidence.objects.get(pk=draft_only.pk))
+
+    assert not Evidence.objects.filter(assessment=assessment).exists()
+    kept = Evidence.all_objects.get(pk=kept.pk)
+    assert kept.removed_at is not None
+    assert kept.file.storage.exists(kept.file.name)
+    assert not Evidence.all_objects.filter(pk=draft_only.pk).exists()
