@@ -416,21 +416,41 @@ def _sync_red_flags(assessment: Assessment, card: scoring.Scorecard) -> None:
             flag.save(update_fields=["status", "updated_at"])
 
 
-def sweep_unscored(*, queued_for: timedelta = timedelta(minutes=2), running_for: timedelta = timedelta(minutes=15)) -> list[int]:
+def sweep_unscored(
+    *, queued_for: timedelta = timedelta(minutes=2), running_for: timedelta = timedelta(minutes=15)
+) -> list[int]:
     """Re-enqueue versions whose scoring never started (broker down) or died with its worker."""
+    from assessments.tasks import score_version
+
     now = timezone.now()
     AssessmentVersion.objects.filter(
         status=AssessmentVersion.Status.RUNNING, started_at__lt=now - running_for
     ).update(status=AssessmentVersion.Status.QUEUED, queued_at=now - queued_for)
-    stale = list(
-        AssessmentVersion.objects.filter(
-            status=AssessmentVersion.Status.QUEUED, queued_at__lte=now - queued_for
-        ).values_list("pk", flat=True)
-    )
-    from assessments.tasks import score_version
+    return _enqueue_stale(AssessmentVersion, score_version, now - queued_for)
 
-    for version_id in stale:
-        score_version.delay(version_id)
+
+def sweep_reports(*, queued_for: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Re-enqueue reports asked for while the broker was down (a stale running one is taken over
+    by the renderer itself)."""
+    from assessments.reports import RUNNING_STALE_AFTER
+    from assessments.tasks import render_report
+
+    now = timezone.now()
+    stale_running = list(
+        Report.objects.filter(status=Report.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER)
+        .values_list("pk", flat=True)
+    )
+    for report_id in stale_running:
+        render_report.delay(report_id)
+    return stale_running + _enqueue_stale(Report, render_report, now - queued_for)
+
+
+def _enqueue_stale(model, task, queued_before) -> list[int]:
+    stale = list(
+        model.objects.filter(status=model.Status.QUEUED, queued_at__lte=queued_before).values_list("pk", flat=True)
+    )
+    for pk in stale:
+        task.delay(pk)
     return stale
 
 

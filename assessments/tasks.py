@@ -56,3 +56,10 @@ def _requeue(version_id: int) -> None:
     AssessmentVersion.objects.filter(pk=version_id, status=AssessmentVersion.Status.FAILED).update(
         status=AssessmentVersion.Status.QUEUED
     )
+
+
+@shared_task
+def sweep_reports() -> list[int]:
+    from assessments.services import sweep_reports as sweep
+
+    return sweep()

@@ -182,6 +182,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Whatever was saved while the broker was down gets scored once it is back.
     "sweep-unscored-assessments": {"task": "assessments.tasks.sweep_unscored", "schedule": 60.0},
+    "sweep-queued-reports": {"task": "assessments.tasks.sweep_reports", "schedule": 60.0},
 }
 
 CACHES = {

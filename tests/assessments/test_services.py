@@ -244,3 +244,22 @@ def test_evidence_removed_from_a_new_draft_stays_for_the_version_that_lists_it(
     assert kept.removed_at is not None
     assert kept.file.storage.exists(kept.file.name)
     assert not Evidence.all_objects.filter(pk=draft_only.pk).exists()
+
+
+def test_the_sweep_renders_reports_asked_for_while_the_broker_was_down(submitted_assessment, supplier_a):
+    from assessments.models import Report
+
+    report = Report.objects.create(
+        assessment=submitted_assessment, version=submitted_assessment.versions.get(), requested_by=supplier_a,
+        queued_at=timezone.now() - timezone.timedelta(minutes=5),
+    )
+    fresh = Report.objects.create(
+        assessment=submitted_assessment, version=submitted_assessment.versions.get(), requested_by=supplier_a,
+        queued_at=timezone.now(),
+    )
+    assert services.sweep_reports() == [report.pk]
+    report.refresh_from_db()
+    fresh.refresh_from_db()
+    assert report.status == Report.Status.DONE
+    assert report.file
+    assert fresh.status == Report.Status.QUEUED
