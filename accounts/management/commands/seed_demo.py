@@ -50,8 +50,57 @@ class Command(BaseCommand):
         admin.set_password(password)
         admin.save(update_fields=["password"])
         rows.append(("admin", "Administrator", "(Django admin at /admin/)"))
+        demo = self._demo_assessment(organisations, {row[0]: row for row in rows})
 
         self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % password))
         width = max(len(row[0]) for row in rows)
         for username, role, organisation in rows:
             self.stdout.write(f"  {username.ljust(width)}  {role:<20}  {organisation}")
+        if demo:
+            self.stdout.write(demo)
+
+    def _demo_assessment(self, organisations, rows) -> str:
+        """A submitted self-assessment of Blue Heron AI for Northwind Rail's reviewers to score."""
+        from assessments import services
+        from assessments.models import Assessment
+        from principles.models import Framework
+
+        framework = Framework.objects.filter(slug="ml-maturity-model", owner__isnull=True).order_by("-created_at").first()
+        supplier = organisations["blue-heron-ai"]
+        if framework is None:
+            return "(Load the bundled frameworks first to get a demo assessment: load_framework --bundled.)"
+        if Assessment.objects.filter(organisation=supplier, framework=framework).exists():
+            return ""
+        user = User.objects.get(username="supplier-b")
+        assessment = services.assessment_create(
+            framework=framework, organisation=supplier, user=user, reviewing_organisation=organisations["northwind-rail"],
+            title="Blue Heron AI: route-demand forecasting",
+        )
+        for index, question in enumerate(framework.questions.order_by("criterion__order", "order")):
+            services.answer_save(assessment=assessment, question=question, user=user, **_demo_answer(index, question))
+            if index % 3 == 0:
+                services.evidence_add(assessment=assessment, question=question, user=user,
+                                      url="https://example.org/blue-heron/evidence", title="Process description")
+        services.assessment_submit(assessment=assessment, user=user)
+        lead = services.reviewer_assign(assessment=assessment, reviewer=User.objects.get(username="reviewer1"),
+                                        is_lead=True)
+        services.reviewer_assign(assessment=assessment, reviewer=User.objects.get(username="reviewer2"))
+        return (
+            f"Demo assessment: '{assessment.title}' submitted by supplier-b for review by Northwind Rail "
+            f"({lead.reviewer.username} leads, reviewer2 reviews): /assessments/{assessment.pk}/"
+        )
+
+
+def _demo_answer(index: int, question) -> dict:
+    if question.answer_type == "number":
+        return {"number": 5}
+    if question.answer_type == "choice":
+        return {"choices": [question.choices[min(1, len(question.choices) - 1)]]}
+    explanation = (
+        "Our platform team owns this; it is written down in the operating handbook and checked at each "
+        "quarterly review with the product owner."
+    )
+    if question.answer_type == "text":
+        return {"text": explanation}
+    status = ("yes", "yes", "partial", "yes", "no")[index % 5]
+    return {"status": status, "text": explanation if status != "no" else "Not yet in place."}
