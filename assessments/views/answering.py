@@ -978,7 +978,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         f"Submitted as version {version.number}. "
-        "The scores appear below as soon as they are worked out.",
+        "Scoring runs in the background; the scorecard below shows its progress.",
     )
     return redirect("assessment-detail", pk=assessment.pk)
 
