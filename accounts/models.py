@@ -37,13 +37,17 @@ class Membership(TimeStampedModel):
         SUPPLIER = "supplier", "Supplier"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=32, choices=Role.choices)
 
     class Meta:
         ordering = ["organisation__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_user_and_organisation"),
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_membership_per_user_and_organisation"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,9 @@ def is_procurement_manager(user, organisation) -> bool:
 
 @rules.predicate
 def is_buyer_staff(user, organisation) -> bool:
-    return _has_role(user, organisation, Membership.Role.PROCUREMENT_MANAGER, Membership.Role.REVIEWER)
+    return _has_role(
+        user, organisation, Membership.Role.PROCUREMENT_MANAGER, Membership.Role.REVIEWER
+    )
 
 
 rules.add_perm("accounts.view_organisation", is_member | rules.is_staff)

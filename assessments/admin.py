@@ -33,7 +33,15 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Assessment)
 class AssessmentAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "organisation", "framework", "kind", "status", "reviewing_organisation", "updated_at"]
+    list_display = [
+        "title",
+        "organisation",
+        "framework",
+        "kind",
+        "status",
+        "reviewing_organisation",
+        "updated_at",
+    ]
     list_filter = ["kind", "status", "framework"]
     search_fields = ["title", "organisation__name"]
     list_select_related = ["organisation", "framework", "reviewing_organisation"]

@@ -17,16 +17,26 @@ class Assessment(TimeStampedModel):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
 
-    framework = models.ForeignKey("principles.Framework", on_delete=models.PROTECT, related_name="assessments")
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="assessments")
+    framework = models.ForeignKey(
+        "principles.Framework", on_delete=models.PROTECT, related_name="assessments"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="assessments"
+    )
     # The buyer whose reviewers score it; none for a private self-assessment.
     reviewing_organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_assessments"
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_assessments",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SELF)
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -56,17 +66,26 @@ class Answer(TimeStampedModel):
     text = models.TextField(blank=True, max_length=20000)
     number = models.FloatField(null=True, blank=True)
     choices = models.JSONField(default=list, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "question"], name="one_answer_per_question"),
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="one_answer_per_question"
+            ),
         ]
 
     def as_rule_input(self, evidence_count: int = 0) -> dict:
-        return {"status": self.status, "text": self.text, "number": self.number, "choices": self.choices,
-                "evidence_count": evidence_count}
+        return {
+            "status": self.status,
+            "text": self.text,
+            "number": self.number,
+            "choices": self.choices,
+            "evidence_count": evidence_count,
+        }
 
 
 def evidence_path(evidence: "Evidence", filename: str) -> str:
@@ -88,8 +107,12 @@ class Evidence(TimeStampedModel):
     url = models.URLField(blank=True, max_length=500)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    removed_at = models.DateTimeField(null=True, blank=True, help_text="Removed from the draft after a submission.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Removed from the draft after a submission."
+    )
 
     objects = CurrentEvidenceManager()
     all_objects = models.Manager()
@@ -112,7 +135,9 @@ class AssessmentVersion(BackgroundJob, TimeStampedModel):
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # question code → {"status", "text", "number", "choices", "evidence_count", "evidence": [...]}
     answers = models.JSONField()
 
@@ -120,7 +145,9 @@ class AssessmentVersion(BackgroundJob, TimeStampedModel):
         ordering = ["assessment", "-number"]
         get_latest_by = "number"
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "number"], name="one_version_number_per_assessment"),
+            models.UniqueConstraint(
+                fields=["assessment", "number"], name="one_version_number_per_assessment"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,27 +157,39 @@ class AssessmentVersion(BackgroundJob, TimeStampedModel):
 class Scorecard(TimeStampedModel):
     """The scoring result of one version (DESIGN §4), rewritten whole on every rescoring."""
 
-    version = models.OneToOneField(AssessmentVersion, on_delete=models.CASCADE, related_name="scorecard")
+    version = models.OneToOneField(
+        AssessmentVersion, on_delete=models.CASCADE, related_name="scorecard"
+    )
     score = models.FloatField(null=True)
     level = models.PositiveSmallIntegerField(null=True)
     level_name = models.CharField(max_length=60, blank=True)
     data = models.JSONField()
-    inputs_hash = models.CharField(max_length=64, help_text="Answers, reviews and dismissals it was computed from.")
+    inputs_hash = models.CharField(
+        max_length=64, help_text="Answers, reviews and dismissals it was computed from."
+    )
 
 
 class ReviewerAssignment(TimeStampedModel):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assignments")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments"
+    )
     is_lead = models.BooleanField(default=False)
     no_conflict_declared_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When the reviewer submitted their scores.")
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reviewer submitted their scores."
+    )
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "reviewer"], name="one_assignment_per_reviewer"),
             models.UniqueConstraint(
-                fields=["assessment"], condition=models.Q(is_lead=True), name="one_lead_reviewer_per_assessment"
+                fields=["assessment", "reviewer"], name="one_assignment_per_reviewer"
+            ),
+            models.UniqueConstraint(
+                fields=["assessment"],
+                condition=models.Q(is_lead=True),
+                name="one_lead_reviewer_per_assessment",
             ),
         ]
 
@@ -165,32 +204,50 @@ class ReviewerScore(TimeStampedModel):
         MET = 2, "Met"
         EXCEEDS = 3, "Exceeds"
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reviewer_scores")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="reviewer_scores"
+    )
     question = models.ForeignKey("principles.Question", on_delete=models.PROTECT, related_name="+")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     score = models.PositiveSmallIntegerField(choices=Value.choices, validators=_SCORE_RANGE)
     comment = models.TextField(blank=True, max_length=5000)
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "question", "reviewer"], name="one_score_per_reviewer"),
-            models.CheckConstraint(condition=models.Q(score__lte=3), name="reviewer_score_at_most_3"),
+            models.UniqueConstraint(
+                fields=["assessment", "question", "reviewer"], name="one_score_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__lte=3), name="reviewer_score_at_most_3"
+            ),
         ]
 
 
 class ConsensusScore(TimeStampedModel):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="consensus_scores")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="consensus_scores"
+    )
     question = models.ForeignKey("principles.Question", on_delete=models.PROTECT, related_name="+")
-    score = models.PositiveSmallIntegerField(choices=ReviewerScore.Value.choices, validators=_SCORE_RANGE)
+    score = models.PositiveSmallIntegerField(
+        choices=ReviewerScore.Value.choices, validators=_SCORE_RANGE
+    )
     comment = models.TextField(blank=True, max_length=5000)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "question"], name="one_consensus_per_question"),
-            models.CheckConstraint(condition=models.Q(score__lte=3), name="consensus_score_at_most_3"),
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="one_consensus_per_question"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__lte=3), name="consensus_score_at_most_3"
+            ),
         ]
 
 
@@ -207,8 +264,9 @@ class RedFlag(TimeStampedModel):
     rule = models.ForeignKey("principles.RedFlagRule", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     dismissed_reason = models.TextField(blank=True)
-    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     dismissed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
@@ -231,7 +289,9 @@ class Report(BackgroundJob, TimeStampedModel):
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reports")
     version = models.ForeignKey(AssessmentVersion, on_delete=models.CASCADE, related_name="reports")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     file = models.FileField(upload_to=report_path, blank=True, max_length=300)
     size = models.PositiveBigIntegerField(default=0)
 

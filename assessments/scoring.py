@@ -74,7 +74,11 @@ def level_for(score: float, levels: list[dict]) -> dict:
 
 
 def question_codes(framework: Mapping[str, Any]) -> list[str]:
-    return [question["code"] for criterion in framework["criteria"] for question in criterion["questions"]]
+    return [
+        question["code"]
+        for criterion in framework["criteria"]
+        for question in criterion["questions"]
+    ]
 
 
 def visibility(framework: Mapping[str, Any], evaluator: Evaluator) -> dict[str, bool]:
@@ -103,7 +107,9 @@ def is_answered(answer_type: str, answer: Mapping[str, Any]) -> bool:
     return bool(answer["text"].strip()) or answer["status"] == "na"
 
 
-def missing_required(framework: Mapping[str, Any], answers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def missing_required(
+    framework: Mapping[str, Any], answers: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
     """Codes of required questions that are shown and not answered, in framework order."""
     evaluator = Evaluator(answers, question_codes(framework))
     shown = visibility(framework, evaluator)
@@ -143,26 +149,39 @@ def score(
         for question in criterion["questions"]:
             code = question["code"]
             review = reviews.get(code) or {}
-            reviewer_scores = [float(value) for value in review.get("scores") or [] if value is not None]
-            if len(reviewer_scores) >= 2 and max(reviewer_scores) - min(reviewer_scores) >= DIVERGENCE_GAP:
+            reviewer_scores = [
+                float(value) for value in review.get("scores") or [] if value is not None
+            ]
+            if (
+                len(reviewer_scores) >= 2
+                and max(reviewer_scores) - min(reviewer_scores) >= DIVERGENCE_GAP
+            ):
                 divergences.append(code)
 
             if not shown[code]:
                 questions[code] = QuestionResult(score=None, source=Source.NA, hidden=True)
                 continue
 
-            value, source = _question_score(question, evaluator.answer(code), review, reviewer_scores)
+            value, source = _question_score(
+                question, evaluator.answer(code), review, reviewer_scores
+            )
             critical = False
             for flag in question.get("red_flags") or []:
                 try:
                     raised = evaluator.evaluate(flag["when"], code)
                 except RuleError as error:
-                    rule_errors.append({"question": code, "code": flag["code"], "error": str(error)})
+                    rule_errors.append(
+                        {"question": code, "code": flag["code"], "error": str(error)}
+                    )
                     continue
                 if not raised:
                     continue
-                entry = {"question": code, "code": flag["code"], "severity": flag["severity"],
-                         "message": flag["message"]}
+                entry = {
+                    "question": code,
+                    "code": flag["code"],
+                    "severity": flag["severity"],
+                    "message": flag["message"],
+                }
                 if flag["code"] in dismissed:
                     dismissed_flags.append(entry)
                     continue
@@ -172,7 +191,9 @@ def score(
             raw = value
             if critical:
                 value = 0.0
-            questions[code] = QuestionResult(score=value, source=source, hidden=False, raw_score=raw)
+            questions[code] = QuestionResult(
+                score=value, source=source, hidden=False, raw_score=raw
+            )
             if value is not None:
                 weight = float(question.get("weight", 1.0))
                 weighted_sum += weight * value
@@ -180,7 +201,10 @@ def score(
 
         if weight_sum > 0:
             criterion_score = weighted_sum / (MAX_SCORE * weight_sum)
-            criteria[criterion["code"]] = {"score": criterion_score, "level": level_for(criterion_score, framework["levels"])}
+            criteria[criterion["code"]] = {
+                "score": criterion_score,
+                "level": level_for(criterion_score, framework["levels"]),
+            }
             criterion_weight = float(criterion.get("weight", 1.0))
             weighted_criteria += criterion_weight * criterion_score
             criteria_weight += criterion_weight
@@ -201,7 +225,10 @@ def score(
 
 
 def _question_score(
-    question: Mapping[str, Any], answer: Mapping[str, Any], review: Mapping[str, Any], reviewer_scores: list[float]
+    question: Mapping[str, Any],
+    answer: Mapping[str, Any],
+    review: Mapping[str, Any],
+    reviewer_scores: list[float],
 ) -> tuple[float | None, str]:
     consensus = review.get("consensus")
     if consensus is not None:
@@ -236,9 +263,14 @@ def check_inputs(
             problems.append(f"answers: unknown question code {code!r}")
             continue
         if not isinstance(answer, Mapping):
-            problems.append(f"answers[{code!r}]: must be an object with status, text, number, choices or evidence_count")
+            problems.append(
+                f"answers[{code!r}]: must be an object with status, text, number, choices "
+                "or evidence_count"
+            )
             continue
-        unknown_keys = sorted(set(answer) - {"status", "text", "number", "choices", "evidence_count"})
+        unknown_keys = sorted(
+            set(answer) - {"status", "text", "number", "choices", "evidence_count"}
+        )
         if unknown_keys:
             problems.append(f"answers[{code!r}]: unknown key(s) {', '.join(unknown_keys)}")
         try:
@@ -262,7 +294,13 @@ def check_inputs(
         if review.get("consensus") is not None:
             values.append(review["consensus"])
         for value in values:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SCORE:
-                problems.append(f"reviews[{code!r}]: score {value!r} must be a number from 0 to {MAX_SCORE}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= MAX_SCORE
+            ):
+                problems.append(
+                    f"reviews[{code!r}]: score {value!r} must be a number from 0 to {MAX_SCORE}"
+                )
     if problems:
         raise InputError("\n".join(problems))

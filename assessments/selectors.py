@@ -26,7 +26,9 @@ def assessment_list_for_user(user) -> QuerySet[Assessment]:
     if not user.is_authenticated:
         return Assessment.objects.none()
     organisations = organisation_ids_for_user(user)
-    managed = Membership.objects.filter(user=user, role=Membership.Role.PROCUREMENT_MANAGER).values("organisation_id")
+    managed = Membership.objects.filter(user=user, role=Membership.Role.PROCUREMENT_MANAGER).values(
+        "organisation_id"
+    )
     submitted = Q(versions__isnull=False)
     visible = (
         Q(organisation_id__in=organisations)
@@ -53,7 +55,9 @@ def latest_version(assessment: Assessment) -> AssessmentVersion | None:
 
 
 def answers_by_code(assessment: Assessment) -> dict[str, Answer]:
-    return {answer.question.code: answer for answer in assessment.answers.select_related("question")}
+    return {
+        answer.question.code: answer for answer in assessment.answers.select_related("question")
+    }
 
 
 def evidence_by_code(assessment: Assessment) -> dict[str, list[Evidence]]:
@@ -92,16 +96,22 @@ def draft_rule_inputs(assessment: Assessment) -> dict[str, dict]:
 def reviews_input(assessment: Assessment) -> dict[str, dict]:
     """question code → {"scores": [...], "consensus": n} for the scoring module."""
     reviews: dict[str, dict] = {}
-    for code, value in ReviewerScore.objects.filter(assessment=assessment).values_list("question__code", "score"):
+    for code, value in ReviewerScore.objects.filter(assessment=assessment).values_list(
+        "question__code", "score"
+    ):
         reviews.setdefault(code, {"scores": []})["scores"].append(value)
-    for code, value in ConsensusScore.objects.filter(assessment=assessment).values_list("question__code", "score"):
+    for code, value in ConsensusScore.objects.filter(assessment=assessment).values_list(
+        "question__code", "score"
+    ):
         reviews.setdefault(code, {"scores": []})["consensus"] = value
     return reviews
 
 
 def dismissed_rule_codes(assessment: Assessment) -> set[str]:
     return set(
-        RedFlag.objects.filter(assessment=assessment, status=RedFlag.Status.DISMISSED).values_list("rule__code", flat=True)
+        RedFlag.objects.filter(assessment=assessment, status=RedFlag.Status.DISMISSED).values_list(
+            "rule__code", flat=True
+        )
     )
 
 

@@ -26,7 +26,12 @@ from assessments.models import (
     ReviewerScore,
     Scorecard,
 )
-from assessments.selectors import dismissed_rule_codes, draft_rule_inputs, evidence_in_a_version, reviews_input
+from assessments.selectors import (
+    dismissed_rule_codes,
+    draft_rule_inputs,
+    evidence_in_a_version,
+    reviews_input,
+)
 from core.exceptions import ApplicationError
 from principles.models import Framework, Question, RedFlagRule
 from principles.rules import normalise_answer
@@ -64,7 +69,10 @@ def assessment_create(
     kind: str = Assessment.Kind.SELF,
     reviewing_organisation: Organisation | None = None,
 ) -> Assessment:
-    if reviewing_organisation is not None and reviewing_organisation.kind != Organisation.Kind.BUYER:
+    if (
+        reviewing_organisation is not None
+        and reviewing_organisation.kind != Organisation.Kind.BUYER
+    ):
         raise ApplicationError("Only a buyer organisation can review an assessment.")
     if reviewing_organisation is not None and reviewing_organisation.pk == organisation.pk:
         raise ApplicationError("An organisation cannot review its own assessment.")
@@ -83,7 +91,9 @@ def assessment_create(
 
 def _require_draft(assessment: Assessment) -> None:
     if not assessment.is_draft:
-        raise ApplicationError("This assessment has been submitted and is read-only. Start a new draft to change it.")
+        raise ApplicationError(
+            "This assessment has been submitted and is read-only. Start a new draft to change it."
+        )
 
 
 @transaction.atomic
@@ -107,12 +117,16 @@ def clean_answer_fields(question: Question, fields: dict[str, Any]) -> dict[str,
     if "status" in fields:
         status = fields["status"] or ""
         if status not in ("yes", "partial", "no", "na", ""):
-            raise ApplicationError(f"Question {question.code}: choose yes, partially, no or not applicable.")
+            raise ApplicationError(
+                f"Question {question.code}: choose yes, partially, no or not applicable."
+            )
         cleaned["status"] = status
     if "text" in fields:
         text = fields["text"] or ""
         if len(text) > 20000:
-            raise ApplicationError(f"Question {question.code}: the explanation is longer than 20,000 characters.")
+            raise ApplicationError(
+                f"Question {question.code}: the explanation is longer than 20,000 characters."
+            )
         cleaned["text"] = text
     if "number" in fields:
         number = fields["number"]
@@ -122,7 +136,9 @@ def clean_answer_fields(question: Question, fields: dict[str, Any]) -> dict[str,
             try:
                 cleaned["number"] = float(str(number).replace(",", ""))
             except ValueError:
-                raise ApplicationError(f"Question {question.code}: {number!r} is not a number.") from None
+                raise ApplicationError(
+                    f"Question {question.code}: {number!r} is not a number."
+                ) from None
             if cleaned["number"] != cleaned["number"] or abs(cleaned["number"]) == float("inf"):
                 raise ApplicationError(f"Question {question.code}: {number!r} is not a number.")
     if "choices" in fields:
@@ -132,20 +148,27 @@ def clean_answer_fields(question: Question, fields: dict[str, Any]) -> dict[str,
         unknown = [choice for choice in choices if choice not in question.choices]
         if unknown:
             raise ApplicationError(
-                f"Question {question.code}: {', '.join(map(str, unknown))} is not one of the choices."
+                f"Question {question.code}: {', '.join(map(str, unknown))} "
+                "is not one of the choices."
             )
         cleaned["choices"] = list(dict.fromkeys(choices))
     return cleaned
 
 
 @transaction.atomic
-def answer_save(*, assessment: Assessment, question: Question, user: User | None, **fields: Any) -> Answer:
+def answer_save(
+    *, assessment: Assessment, question: Question, user: User | None, **fields: Any
+) -> Answer:
     """Save some fields of one answer (autosave sends one field at a time)."""
     _require_draft(assessment)
     if question.framework_id != assessment.framework_id:
-        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+        raise ApplicationError(
+            f"Question {question.code} is not part of this assessment's framework."
+        )
     cleaned = clean_answer_fields(question, fields)
-    answer = Answer.objects.select_for_update().filter(assessment=assessment, question=question).first()
+    answer = (
+        Answer.objects.select_for_update().filter(assessment=assessment, question=question).first()
+    )
     if answer is None:
         answer = Answer(assessment=assessment, question=question)
     for name, value in cleaned.items():
@@ -176,10 +199,14 @@ def answers_import(
     for row in rows:
         question = questions.get(row["code"])
         if question is None:
-            raise ApplicationError(f"Question {row['code']} is not part of this assessment's framework.")
+            raise ApplicationError(
+                f"Question {row['code']} is not part of this assessment's framework."
+            )
         answer = current.get(question.pk)
         changed = {
-            name: value for name, value in row["fields"].items() if not _same_answer(answer, name, value)
+            name: value
+            for name, value in row["fields"].items()
+            if not _same_answer(answer, name, value)
         }
         if changed:
             answer_save(assessment=assessment, question=question, user=user, **changed)
@@ -199,9 +226,13 @@ def _check_evidence_file(upload: UploadedFile) -> str:
     extension = PurePath(upload.name or "").suffix.lower()
     if extension not in EVIDENCE_TYPES:
         allowed = ", ".join(sorted(EVIDENCE_TYPES))
-        raise ApplicationError(f"{upload.name}: files of this type are not accepted. Accepted: {allowed}.")
+        raise ApplicationError(
+            f"{upload.name}: files of this type are not accepted. Accepted: {allowed}."
+        )
     if upload.size > EVIDENCE_MAX_BYTES:
-        raise ApplicationError(f"{upload.name}: the file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.")
+        raise ApplicationError(
+            f"{upload.name}: the file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB."
+        )
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
@@ -214,7 +245,9 @@ def _check_evidence_file(upload: UploadedFile) -> str:
             if error.start < len(head) - 3:
                 raise ApplicationError(f"{upload.name}: the content is not UTF-8 text.") from None
     elif not head.startswith(signatures):
-        raise ApplicationError(f"{upload.name}: the content does not match its {extension} extension.")
+        raise ApplicationError(
+            f"{upload.name}: the content does not match its {extension} extension."
+        )
     return extension
 
 
@@ -230,7 +263,9 @@ def evidence_add(
 ) -> Evidence:
     _require_draft(assessment)
     if question.framework_id != assessment.framework_id:
-        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+        raise ApplicationError(
+            f"Question {question.code} is not part of this assessment's framework."
+        )
     if not file and not url:
         raise ApplicationError("Attach a file or give a link.")
     evidence = Evidence(assessment=assessment, question=question, uploaded_by=user, url=url or "")
@@ -284,7 +319,9 @@ def assessment_submit(*, assessment: Assessment, user: User | None) -> Assessmen
         snapshot.setdefault(code, normalise_answer(None))["evidence"] = evidence_list
     for code, answer in snapshot.items():
         snapshot[code] = {**normalise_answer(answer), "evidence": answer.get("evidence", [])}
-    number = (assessment.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    number = (
+        assessment.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     now = timezone.now()
     version = AssessmentVersion.objects.create(
         assessment=assessment, number=number, submitted_by=user, answers=snapshot, queued_at=now
@@ -299,8 +336,13 @@ def _evidence_snapshot(assessment: Assessment) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = {}
     for evidence in assessment.evidence.select_related("question"):
         grouped.setdefault(evidence.question.code, []).append(
-            {"id": evidence.pk, "title": evidence.title, "file": evidence.file.name or "", "url": evidence.url,
-             "size": evidence.size}
+            {
+                "id": evidence.pk,
+                "title": evidence.title,
+                "file": evidence.file.name or "",
+                "url": evidence.url,
+                "size": evidence.size,
+            }
         )
     return grouped
 
@@ -338,7 +380,10 @@ def rescore_latest(assessment: Assessment) -> AssessmentVersion | None:
 def version_scorecard_data(version: AssessmentVersion) -> tuple[scoring.Scorecard, str]:
     assessment = version.assessment
     spec = framework_spec(assessment.framework)
-    answers = {code: {k: v for k, v in answer.items() if k != "evidence"} for code, answer in version.answers.items()}
+    answers = {
+        code: {k: v for k, v in answer.items() if k != "evidence"}
+        for code, answer in version.answers.items()
+    }
     reviews = reviews_input(assessment)
     dismissed = dismissed_rule_codes(assessment)
     digest = hashlib.sha256(
@@ -365,14 +410,18 @@ def version_score(*, version_id: int) -> Scorecard | None:
             card, digest = version_scorecard_data(version)
             scorecard = _store_scorecard(version, card, digest)
             AssessmentVersion.objects.filter(pk=version_id).update(
-                status=AssessmentVersion.Status.DONE, finished_at=timezone.now(), error="",
+                status=AssessmentVersion.Status.DONE,
+                finished_at=timezone.now(),
+                error="",
                 attempts=version.attempts + 1,
             )
         return scorecard
     except Exception as error:
         AssessmentVersion.objects.filter(pk=version_id).update(
-            status=AssessmentVersion.Status.FAILED, finished_at=timezone.now(),
-            error=f"{type(error).__name__}: {error}"[:2000], attempts=version.attempts + 1,
+            status=AssessmentVersion.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(error).__name__}: {error}"[:2000],
+            attempts=version.attempts + 1,
         )
         raise
 
@@ -397,9 +446,15 @@ def _store_scorecard(version: AssessmentVersion, card: scoring.Scorecard, digest
 
 
 def _sync_red_flags(assessment: Assessment, card: scoring.Scorecard) -> None:
-    raised = {flag["code"] for flag in card.red_flags} | {flag["code"] for flag in card.dismissed_red_flags}
-    rules = {rule.code: rule for rule in RedFlagRule.objects.filter(question__framework=assessment.framework_id,
-                                                                    code__in=raised)}
+    raised = {flag["code"] for flag in card.red_flags} | {
+        flag["code"] for flag in card.dismissed_red_flags
+    }
+    rules = {
+        rule.code: rule
+        for rule in RedFlagRule.objects.filter(
+            question__framework=assessment.framework_id, code__in=raised
+        )
+    }
     existing = {flag.rule_id: flag for flag in RedFlag.objects.filter(assessment=assessment)}
     for code in raised:
         rule = rules[code]
@@ -409,7 +464,8 @@ def _sync_red_flags(assessment: Assessment, card: scoring.Scorecard) -> None:
         elif flag.status == RedFlag.Status.CLEARED:
             flag.status = RedFlag.Status.ACTIVE
             flag.save(update_fields=["status", "updated_at"])
-    # Flags no longer raised are kept for the record, marked cleared (a dismissal stays a dismissal).
+    # Flags no longer raised are kept for the record, marked cleared
+    # (a dismissal stays a dismissal).
     for flag in existing.values():
         if flag.status == RedFlag.Status.ACTIVE:
             flag.status = RedFlag.Status.CLEARED
@@ -437,8 +493,9 @@ def sweep_reports(*, queued_for: timedelta = timedelta(minutes=2)) -> list[int]:
 
     now = timezone.now()
     stale_running = list(
-        Report.objects.filter(status=Report.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER)
-        .values_list("pk", flat=True)
+        Report.objects.filter(
+            status=Report.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER
+        ).values_list("pk", flat=True)
     )
     for report_id in stale_running:
         render_report.delay(report_id)
@@ -447,7 +504,9 @@ def sweep_reports(*, queued_for: timedelta = timedelta(minutes=2)) -> list[int]:
 
 def _enqueue_stale(model, task, queued_before) -> list[int]:
     stale = list(
-        model.objects.filter(status=model.Status.QUEUED, queued_at__lte=queued_before).values_list("pk", flat=True)
+        model.objects.filter(status=model.Status.QUEUED, queued_at__lte=queued_before).values_list(
+            "pk", flat=True
+        )
     )
     for pk in stale:
         task.delay(pk)
@@ -458,20 +517,25 @@ def _enqueue_stale(model, task, queued_before) -> list[int]:
 
 
 @transaction.atomic
-def reviewer_assign(*, assessment: Assessment, reviewer: User, is_lead: bool = False) -> ReviewerAssignment:
+def reviewer_assign(
+    *, assessment: Assessment, reviewer: User, is_lead: bool = False
+) -> ReviewerAssignment:
     from accounts.models import Membership
 
     if assessment.reviewing_organisation_id is None:
         raise ApplicationError("This assessment is not shared with a buyer for review.")
     if not Membership.objects.filter(
-        user=reviewer, organisation_id=assessment.reviewing_organisation_id,
+        user=reviewer,
+        organisation_id=assessment.reviewing_organisation_id,
         role__in=[Membership.Role.REVIEWER, Membership.Role.PROCUREMENT_MANAGER],
     ).exists():
-        raise ApplicationError(f"{reviewer} is not on the evaluation team of {assessment.reviewing_organisation}.")
-    if is_lead:
-        ReviewerAssignment.objects.filter(assessment=assessment, is_lead=True).exclude(reviewer=reviewer).update(
-            is_lead=False
+        raise ApplicationError(
+            f"{reviewer} is not on the evaluation team of {assessment.reviewing_organisation}."
         )
+    if is_lead:
+        ReviewerAssignment.objects.filter(assessment=assessment, is_lead=True).exclude(
+            reviewer=reviewer
+        ).update(is_lead=False)
     assignment, _ = ReviewerAssignment.objects.update_or_create(
         assessment=assessment, reviewer=reviewer, defaults={"is_lead": is_lead}
     )
@@ -501,11 +565,15 @@ def assignment_withdraw(
     """
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
-        raise ApplicationError("Say briefly why (at least 5 characters): it is kept in the review's history.")
+        raise ApplicationError(
+            "Say briefly why (at least 5 characters): it is kept in the review's history."
+        )
     if len(reason) > WITHDRAW_REASON_MAX:
         raise ApplicationError(f"Keep the reason to {WITHDRAW_REASON_MAX} characters or fewer.")
     scores = list(
-        ReviewerScore.objects.filter(assessment_id=assignment.assessment_id, reviewer_id=assignment.reviewer_id)
+        ReviewerScore.objects.filter(
+            assessment_id=assignment.assessment_id, reviewer_id=assignment.reviewer_id
+        )
     )
     for item in [*scores, assignment]:
         item._change_reason = reason
@@ -520,7 +588,8 @@ def _active_assignment(assessment: Assessment, reviewer: User) -> ReviewerAssign
     assignment = ReviewerAssignment.objects.filter(assessment=assessment, reviewer=reviewer).first()
     if assignment is None or assignment.no_conflict_declared_at is None:
         raise ApplicationError(
-            "Only an assigned reviewer who has declared no conflict of interest can score this assessment."
+            "Only an assigned reviewer who has declared no conflict of interest "
+            "can score this assessment."
         )
     return assignment
 
@@ -536,7 +605,9 @@ def reviewer_score_set(
 ) -> ReviewerScore:
     _require_reviewable(assessment)
     if question.framework_id != assessment.framework_id:
-        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
+        raise ApplicationError(
+            f"Question {question.code} is not part of this assessment's framework."
+        )
     if score not in (0, 1, 2, 3):
         raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
     # Scores stay independent: once submitted, the reviewer has seen the others' scores.
@@ -546,7 +617,9 @@ def reviewer_score_set(
             "The lead reviewer records any change agreed at the consensus meeting."
         )
     value, _ = ReviewerScore.objects.update_or_create(
-        assessment=assessment, question=question, reviewer=reviewer,
+        assessment=assessment,
+        question=question,
+        reviewer=reviewer,
         defaults={"score": score, "comment": comment[:5000]},
     )
     rescore_latest(assessment)
@@ -556,10 +629,14 @@ def reviewer_score_set(
 @transaction.atomic
 def review_submit(*, assignment: ReviewerAssignment) -> ReviewerAssignment:
     if assignment.no_conflict_declared_at is None:
-        raise ApplicationError("Declare that you have no conflict of interest before submitting a review.")
+        raise ApplicationError(
+            "Declare that you have no conflict of interest before submitting a review."
+        )
     if assignment.submitted_at is not None:
         return assignment
-    if not ReviewerScore.objects.filter(assessment=assignment.assessment, reviewer=assignment.reviewer).exists():
+    if not ReviewerScore.objects.filter(
+        assessment=assignment.assessment, reviewer=assignment.reviewer
+    ).exists():
         raise ApplicationError("Score at least one question before submitting your review.")
     assignment.submitted_at = timezone.now()
     assignment.save(update_fields=["submitted_at", "updated_at"])
@@ -573,13 +650,18 @@ def consensus_set(
     """Set (or with score None, clear) the consensus; individual scores stay on record."""
     _require_reviewable(assessment)
     if question.framework_id != assessment.framework_id:
-        raise ApplicationError(f"Question {question.code} is not part of this assessment's framework.")
-    lead = ReviewerAssignment.objects.filter(assessment=assessment, reviewer=user, is_lead=True).first()
+        raise ApplicationError(
+            f"Question {question.code} is not part of this assessment's framework."
+        )
+    lead = ReviewerAssignment.objects.filter(
+        assessment=assessment, reviewer=user, is_lead=True
+    ).first()
     if lead is None:
         raise ApplicationError("Only the lead reviewer sets consensus scores.")
     if lead.submitted_at is None:
         raise ApplicationError(
-            "Submit your own review before setting consensus scores, so that your own scores stay independent."
+            "Submit your own review before setting consensus scores, "
+            "so that your own scores stay independent."
         )
     if score is None:
         ConsensusScore.objects.filter(assessment=assessment, question=question).delete()
@@ -588,7 +670,8 @@ def consensus_set(
     if score not in (0, 1, 2, 3):
         raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
     value, _ = ConsensusScore.objects.update_or_create(
-        assessment=assessment, question=question,
+        assessment=assessment,
+        question=question,
         defaults={"score": score, "comment": comment[:5000], "set_by": user},
     )
     rescore_latest(assessment)
@@ -635,11 +718,14 @@ def report_request(*, assessment: Assessment, user: User | None) -> Report:
     version = assessment.versions.order_by("-number").first()
     if version is None:
         raise ApplicationError("Submit the assessment before asking for its report.")
-    pending = Report.objects.filter(version=version, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]).first()
+    pending = Report.objects.filter(
+        version=version, status__in=[Report.Status.QUEUED, Report.Status.RUNNING]
+    ).first()
     if pending:
         return pending
-    report = Report.objects.create(assessment=assessment, version=version, requested_by=user,
-                                   queued_at=timezone.now())
+    report = Report.objects.create(
+        assessment=assessment, version=version, requested_by=user, queued_at=timezone.now()
+    )
     enqueue_report(report)
     return report
 
@@ -655,7 +741,9 @@ def enqueue_report(report: Report) -> None:
 def report_retry(*, report: Report) -> Report:
     if report.status != Report.Status.FAILED:
         raise ApplicationError("Only a failed report can be retried.")
-    Report.objects.filter(pk=report.pk).update(status=Report.Status.QUEUED, queued_at=timezone.now(), error="")
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.QUEUED, queued_at=timezone.now(), error=""
+    )
     report.refresh_from_db()
     enqueue_report(report)
     return report
@@ -671,4 +759,3 @@ def scoring_retry(*, version: AssessmentVersion) -> AssessmentVersion:
     version.refresh_from_db()
     enqueue_scoring(version)
     return version
-

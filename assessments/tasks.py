@@ -18,7 +18,7 @@ def score_version(self, version_id: int) -> int | None:
         scorecard = version_score(version_id=version_id)
     except TRANSIENT as error:
         _requeue(version_id)
-        raise self.retry(exc=error, countdown=min(60, 2 ** self.request.retries * 5)) from error
+        raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
     except Exception:
         # The version is marked failed with the reason, for the page to show and retry.
         logger.exception("Scoring version %s failed", version_id)
@@ -35,8 +35,10 @@ def render_report(self, report_id: int) -> int | None:
     except TRANSIENT as error:
         from assessments.models import Report
 
-        Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(status=Report.Status.QUEUED)
-        raise self.retry(exc=error, countdown=min(60, 2 ** self.request.retries * 5)) from error
+        Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(
+            status=Report.Status.QUEUED
+        )
+        raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
     except Exception:
         logger.exception("Rendering report %s failed", report_id)
         return None

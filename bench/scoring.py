@@ -31,21 +31,31 @@ def main() -> None:
 
     framework = Framework.objects.get(slug="ml-maturity-model", version="1.0")
     spec = framework_spec(framework)
-    organisation, _ = Organisation.objects.get_or_create(slug="bench-supplier",
-                                                         defaults={"name": "Bench", "kind": "supplier"})
+    organisation, _ = Organisation.objects.get_or_create(
+        slug="bench-supplier", defaults={"name": "Bench", "kind": "supplier"}
+    )
     user, _ = User.objects.get_or_create(username="bench")
-    assessment = services.assessment_create(framework=framework, organisation=organisation, user=user)
+    assessment = services.assessment_create(
+        framework=framework, organisation=organisation, user=user
+    )
     questions = list(framework.questions.all())
     for question in questions:
         fields = {
-            "status": {"status": "yes", "text": "A documented, reviewed and audited process owned by a named team."},
+            "status": {
+                "status": "yes",
+                "text": "A documented, reviewed and audited process owned by a named team.",
+            },
             "number": {"number": 1.0},
             "choice": {"choices": [question.choices[0]] if question.choices else []},
-            "text": {"text": "A full description of how this is done, with owners and review dates."},
+            "text": {
+                "text": "A full description of how this is done, with owners and review dates."
+            },
         }[question.answer_type]
         services.answer_save(assessment=assessment, question=question, user=user, **fields)
     version = services.assessment_submit(assessment=assessment, user=user)
-    answers = {code: {k: v for k, v in a.items() if k != "evidence"} for code, a in version.answers.items()}
+    answers = {
+        code: {k: v for k, v in a.items() if k != "evidence"} for code, a in version.answers.items()
+    }
     rules = sum(len(q["red_flags"]) for c in spec["criteria"] for q in c["questions"])
 
     pure = []
@@ -57,7 +67,9 @@ def main() -> None:
     end_to_end = []
     queries = 0
     for _ in range(max(20, runs // 10)):
-        AssessmentVersion.objects.filter(pk=version.pk).update(status=AssessmentVersion.Status.QUEUED)
+        AssessmentVersion.objects.filter(pk=version.pk).update(
+            status=AssessmentVersion.Status.QUEUED
+        )
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
@@ -65,10 +77,14 @@ def main() -> None:
             end_to_end.append(time.perf_counter() - start)
         queries = len(captured)
 
-    print(f"scoring_pure: median {median(pure) * 1000:.2f} ms (min {min(pure) * 1000:.2f} ms, "
-          f"{len(questions)} questions, {rules} rules, {runs} runs)")
-    print(f"scoring_end_to_end ({connection.vendor}): median {median(end_to_end) * 1000:.2f} ms "
-          f"(min {min(end_to_end) * 1000:.2f} ms, {queries} queries, {len(end_to_end)} runs)")
+    print(
+        f"scoring_pure: median {median(pure) * 1000:.2f} ms (min {min(pure) * 1000:.2f} ms, "
+        f"{len(questions)} questions, {rules} rules, {runs} runs)"
+    )
+    print(
+        f"scoring_end_to_end ({connection.vendor}): median {median(end_to_end) * 1000:.2f} ms "
+        f"(min {min(end_to_end) * 1000:.2f} ms, {queries} queries, {len(end_to_end)} runs)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,5 +25,7 @@ def secret(name: str, default: str | None = None) -> str | None:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as error:
-            raise ImproperlyConfigured(f"{name}_FILE points at {path!r}, which cannot be read: {error}") from error
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {path!r}, which cannot be read: {error}"
+            ) from error
     return default

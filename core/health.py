@@ -22,7 +22,9 @@ def broker_status() -> dict:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        )
         client.ping()
     except Exception as error:  # connection refused, DNS, auth: all mean "down"
         return {"ok": False, "mode": "redis", "error": str(error)[:200]}
@@ -32,4 +34,8 @@ def broker_status() -> dict:
 def health() -> dict:
     database = database_status()
     broker = broker_status()
-    return {"status": "ok" if database["ok"] and broker["ok"] else "degraded", "database": database, "broker": broker}
+    return {
+        "status": "ok" if database["ok"] and broker["ok"] else "degraded",
+        "database": database,
+        "broker": broker,
+    }

@@ -22,7 +22,9 @@ class BackgroundJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,17 @@ class FrameworkAdmin(SimpleHistoryAdmin):
 
 class QuestionInline(admin.StackedInline):
     model = Question
-    fields = ["order", "code", "text", "guidance", "answer_type", "choices", "required", "weight", "show_if"]
+    fields = [
+        "order",
+        "code",
+        "text",
+        "guidance",
+        "answer_type",
+        "choices",
+        "required",
+        "weight",
+        "show_if",
+    ]
     extra = 0
     show_change_link = True
 

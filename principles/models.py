@@ -42,16 +42,24 @@ class Framework(TimeStampedModel):
     levels = models.JSONField(default=list)
     # None: bundled or public, visible to everyone; otherwise only that organisation's members.
     owner = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="frameworks"
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="frameworks",
     )
-    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised file content.")
+    content_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the normalised file content."
+    )
     source_name = models.CharField(max_length=255, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["slug", "-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["slug", "version"], name="one_framework_per_slug_and_version"),
+            models.UniqueConstraint(
+                fields=["slug", "version"], name="one_framework_per_slug_and_version"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,7 +74,9 @@ class Criterion(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="criteria")
     code = models.CharField(max_length=32)
     title = models.CharField(max_length=200)
-    principle = models.ForeignKey(Principle, null=True, blank=True, on_delete=models.PROTECT, related_name="criteria")
+    principle = models.ForeignKey(
+        Principle, null=True, blank=True, on_delete=models.PROTECT, related_name="criteria"
+    )
     weight = models.FloatField(default=1.0)
     explanation = models.TextField(blank=True)
     requirements = models.TextField(blank=True)
@@ -78,7 +88,9 @@ class Criterion(models.Model):
         ordering = ["framework", "order"]
         verbose_name_plural = "criteria"
         constraints = [
-            models.UniqueConstraint(fields=["framework", "code"], name="criterion_code_unique_in_framework"),
+            models.UniqueConstraint(
+                fields=["framework", "code"], name="criterion_code_unique_in_framework"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,17 +112,23 @@ class Question(models.Model):
     code = models.CharField(max_length=32)
     text = models.TextField()
     guidance = models.TextField(blank=True)
-    answer_type = models.CharField(max_length=16, choices=AnswerType.choices, default=AnswerType.STATUS)
+    answer_type = models.CharField(
+        max_length=16, choices=AnswerType.choices, default=AnswerType.STATUS
+    )
     choices = models.JSONField(default=list, blank=True)
     required = models.BooleanField(default=True)
     weight = models.FloatField(default=1.0)
-    show_if = models.TextField(blank=True, help_text="CEL; when false the question is hidden and scored N/A.")
+    show_if = models.TextField(
+        blank=True, help_text="CEL; when false the question is hidden and scored N/A."
+    )
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["criterion__order", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["framework", "code"], name="question_code_unique_in_framework"),
+            models.UniqueConstraint(
+                fields=["framework", "code"], name="question_code_unique_in_framework"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +151,9 @@ class RedFlagRule(models.Model):
     class Meta:
         ordering = ["question__criterion__order", "question__order", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["question", "code"], name="red_flag_code_unique_in_question"),
+            models.UniqueConstraint(
+                fields=["question", "code"], name="red_flag_code_unique_in_question"
+            ),
         ]
 
     def __str__(self) -> str:

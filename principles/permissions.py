@@ -18,8 +18,14 @@ def is_framework_owner_member(user, framework) -> bool:
 
 @rules.predicate
 def manages_framework_owner(user, framework) -> bool:
-    return framework is not None and framework.owner is not None and is_procurement_manager(user, framework.owner)
+    return (
+        framework is not None
+        and framework.owner is not None
+        and is_procurement_manager(user, framework.owner)
+    )
 
 
-rules.add_perm("principles.view_framework", is_public_framework | is_framework_owner_member | rules.is_staff)
+rules.add_perm(
+    "principles.view_framework", is_public_framework | is_framework_owner_member | rules.is_staff
+)
 rules.add_perm("principles.change_framework", manages_framework_owner | rules.is_superuser)

@@ -103,7 +103,9 @@ class Evaluator:
     that reads `answers` dynamically).
     """
 
-    def __init__(self, answers: Mapping[str, Mapping[str, Any]], question_codes: list[str] | None = None):
+    def __init__(
+        self, answers: Mapping[str, Mapping[str, Any]], question_codes: list[str] | None = None
+    ):
         self.answers = {code: normalise_answer(value) for code, value in answers.items()}
         # Questions with no answer yet read as unanswered, so cross-question
         # rules never fail on a missing key.
@@ -118,7 +120,9 @@ class Evaluator:
     def _context(self, question_code: str, rule: Rule) -> cel.Context:
         context, included = self._contexts.get(question_code, (None, set()))
         needed = rule.answer_codes
-        if context is not None and (included is None or (needed is not None and needed <= included)):
+        if context is not None and (
+            included is None or (needed is not None and needed <= included)
+        ):
             return context
         if needed is None or included is None:
             included, visible = None, self.answers
@@ -137,14 +141,20 @@ class Evaluator:
         context = self._context(question_code, rule)
         try:
             result = rule.program.execute(context)
-        except Exception as error:  # type mismatch, missing key: the rule is wrong for these answers
+        except (
+            Exception
+        ) as error:  # type mismatch, missing key: the rule is wrong for these answers
             raise RuleError(_first_lines(str(error))) from error
         if not isinstance(result, bool):
             raise RuleError(f"the expression must be true or false, but it gave {result!r}")
         return result
 
 
-def evaluate(source: str, answer: Mapping[str, Any] | None, answers: Mapping[str, Mapping[str, Any]] | None = None) -> bool:
+def evaluate(
+    source: str,
+    answer: Mapping[str, Any] | None,
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
+) -> bool:
     """Evaluate one expression for one answer (convenience for tests and one-off checks)."""
     answers = dict(answers or {})
     answers.setdefault("__current__", answer or {})

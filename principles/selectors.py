@@ -19,7 +19,10 @@ def framework_list_for_user(user) -> QuerySet[Framework]:
     return (
         Framework.objects.filter(visible)
         .select_related("owner")
-        .annotate(criterion_count=Count("criteria", distinct=True), question_count=Count("questions", distinct=True))
+        .annotate(
+            criterion_count=Count("criteria", distinct=True),
+            question_count=Count("questions", distinct=True),
+        )
         .order_by("slug", "-created_at")
     )
 
@@ -27,7 +30,9 @@ def framework_list_for_user(user) -> QuerySet[Framework]:
 def get_framework_for_user(user, *, slug: str, version: str | None = None) -> Framework:
     """The framework, or 404 for a version the user may not see (its existence is not revealed)."""
     frameworks = framework_list_for_user(user).filter(slug=slug)
-    framework = frameworks.filter(version=version).first() if version else latest_version(frameworks)
+    framework = (
+        frameworks.filter(version=version).first() if version else latest_version(frameworks)
+    )
     if framework is None:
         raise Http404("No such framework.")
     return framework
@@ -91,8 +96,12 @@ def framework_spec(framework: Framework) -> dict:
                             "weight": question.weight,
                             "show_if": question.show_if,
                             "red_flags": [
-                                {"code": flag.code, "when": flag.when, "severity": flag.severity,
-                                 "message": flag.message}
+                                {
+                                    "code": flag.code,
+                                    "when": flag.when,
+                                    "severity": flag.severity,
+                                    "message": flag.message,
+                                }
                                 for flag in question.red_flags.all()
                             ],
                         }

@@ -35,12 +35,18 @@ def principles_load(*, text: str, source: str = "<principles>") -> list[Principl
 
 
 @transaction.atomic
-def framework_load(*, text: str, source: str = "<framework>", owner: Organisation | None = None) -> LoadResult:
+def framework_load(
+    *, text: str, source: str = "<framework>", owner: Organisation | None = None
+) -> LoadResult:
     """Store a framework file; idempotent by (slug, version), refusing changed content."""
     data = parse_framework(text, source)
     digest = content_hash(data)
 
-    existing = Framework.objects.select_for_update().filter(slug=data["slug"], version=data["version"]).first()
+    existing = (
+        Framework.objects.select_for_update()
+        .filter(slug=data["slug"], version=data["version"])
+        .first()
+    )
     if existing is not None:
         if existing.owner_id != (owner.pk if owner else None):
             raise ApplicationError(
@@ -49,8 +55,9 @@ def framework_load(*, text: str, source: str = "<framework>", owner: Organisatio
             )
         if existing.content_hash != digest:
             raise ApplicationError(
-                f"{source}: {data['slug']} version {data['version']} is already loaded with different "
-                f"content. Frameworks are immutable once loaded: publish the change as a new version."
+                f"{source}: {data['slug']} version {data['version']} is already loaded "
+                "with different content. Frameworks are immutable once loaded: "
+                "publish the change as a new version."
             )
         return LoadResult(existing, created=False)
 
@@ -59,40 +66,74 @@ def framework_load(*, text: str, source: str = "<framework>", owner: Organisatio
     unknown = sorted(principle_slugs - set(principles))
     if unknown:
         known = ", ".join(Principle.objects.values_list("slug", flat=True)) or "none loaded"
-        raise FrameworkFileError(source, [f"unknown principle(s) {', '.join(unknown)}; known: {known}"])
+        raise FrameworkFileError(
+            source, [f"unknown principle(s) {', '.join(unknown)}; known: {known}"]
+        )
 
     framework = Framework(
-        slug=data["slug"], name=data["name"], version=data["version"], kind=data["kind"],
-        description=data["description"], levels=data["levels"], owner=owner,
-        content_hash=digest, source_name=Path(source).name[:255],
+        slug=data["slug"],
+        name=data["name"],
+        version=data["version"],
+        kind=data["kind"],
+        description=data["description"],
+        levels=data["levels"],
+        owner=owner,
+        content_hash=digest,
+        source_name=Path(source).name[:255],
     )
     framework.full_clean()
     framework.save()
 
-    criteria = Criterion.objects.bulk_create([
-        Criterion(
-            framework=framework, code=c["code"], title=c["title"], principle=principles.get(c["principle"]),
-            weight=c["weight"], explanation=c["explanation"], requirements=c["requirements"],
-            recommendations=c["recommendations"], order=order,
-        )
-        for order, c in enumerate(data["criteria"])
-    ])
-    questions = Question.objects.bulk_create([
-        Question(
-            framework=framework, criterion=criterion, code=q["code"], text=q["text"], guidance=q["guidance"],
-            answer_type=q["answer"], choices=q["choices"], required=q["required"], weight=q["weight"],
-            show_if=q["show_if"], order=order,
-        )
-        for criterion, c in zip(criteria, data["criteria"], strict=True)
-        for order, q in enumerate(c["questions"])
-    ])
+    criteria = Criterion.objects.bulk_create(
+        [
+            Criterion(
+                framework=framework,
+                code=c["code"],
+                title=c["title"],
+                principle=principles.get(c["principle"]),
+                weight=c["weight"],
+                explanation=c["explanation"],
+                requirements=c["requirements"],
+                recommendations=c["recommendations"],
+                order=order,
+            )
+            for order, c in enumerate(data["criteria"])
+        ]
+    )
+    questions = Question.objects.bulk_create(
+        [
+            Question(
+                framework=framework,
+                criterion=criterion,
+                code=q["code"],
+                text=q["text"],
+                guidance=q["guidance"],
+                answer_type=q["answer"],
+                choices=q["choices"],
+                required=q["required"],
+                weight=q["weight"],
+                show_if=q["show_if"],
+                order=order,
+            )
+            for criterion, c in zip(criteria, data["criteria"], strict=True)
+            for order, q in enumerate(c["questions"])
+        ]
+    )
     question_data = [q for c in data["criteria"] for q in c["questions"]]
-    RedFlagRule.objects.bulk_create([
-        RedFlagRule(question=question, code=f["code"], when=f["when"], severity=f["severity"],
-                    message=f["message"], order=order)
-        for question, q in zip(questions, question_data, strict=True)
-        for order, f in enumerate(q["red_flags"])
-    ])
+    RedFlagRule.objects.bulk_create(
+        [
+            RedFlagRule(
+                question=question,
+                code=f["code"],
+                when=f["when"],
+                severity=f["severity"],
+                message=f["message"],
+                order=order,
+            )
+            for question, q in zip(questions, question_data, strict=True)
+            for order, f in enumerate(q["red_flags"])
+        ]
+    )
     return LoadResult(framework, created=True)
 
 

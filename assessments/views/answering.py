@@ -865,7 +865,9 @@ def evidence_add(request: HttpRequest, pk: int, question_code: str) -> HttpRespo
     return _evidence_response(request, assessment, question)
 
 
-def _evidence_of(assessment: Assessment, evidence_pk: int, *, include_removed: bool = False) -> Evidence:
+def _evidence_of(
+    assessment: Assessment, evidence_pk: int, *, include_removed: bool = False
+) -> Evidence:
     manager = Evidence.all_objects if include_removed else Evidence.objects
     evidence = (
         manager.filter(assessment=assessment, pk=evidence_pk)

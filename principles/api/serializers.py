@@ -21,7 +21,17 @@ class QuestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Question
-        fields = ["code", "text", "guidance", "answer", "choices", "required", "weight", "show_if", "red_flags"]
+        fields = [
+            "code",
+            "text",
+            "guidance",
+            "answer",
+            "choices",
+            "required",
+            "weight",
+            "show_if",
+            "red_flags",
+        ]
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -30,7 +40,16 @@ class CriterionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Criterion
-        fields = ["code", "title", "principle", "weight", "explanation", "requirements", "recommendations", "questions"]
+        fields = [
+            "code",
+            "title",
+            "principle",
+            "weight",
+            "explanation",
+            "requirements",
+            "recommendations",
+            "questions",
+        ]
 
 
 class FrameworkSummarySerializer(serializers.ModelSerializer):
@@ -40,8 +59,17 @@ class FrameworkSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Framework
-        fields = ["slug", "name", "version", "kind", "description", "owner", "criterion_count", "question_count",
-                  "created_at"]
+        fields = [
+            "slug",
+            "name",
+            "version",
+            "kind",
+            "description",
+            "owner",
+            "criterion_count",
+            "question_count",
+            "created_at",
+        ]
 
 
 class FrameworkDetailSerializer(FrameworkSummarySerializer):

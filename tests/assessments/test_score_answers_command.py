@@ -33,18 +33,26 @@ criteria:
         text: Can you name the source of every record you sell?
         weight: 2
         red_flags:
-          - {code: A1-x, when: 'answer.status == "no"', severity: critical, message: Unknown provenance.}
+          - code: A1-x
+            when: 'answer.status == "no"'
+            severity: critical
+            message: Unknown provenance.
       - code: A2
         text: How many upstream suppliers do you use?
         answer: number
         red_flags:
-          - {code: A2-x, when: 'answer.number != null && answer.number > 10.0', severity: minor, message: Long chain.}
+          - code: A2-x
+            when: 'answer.number != null && answer.number > 10.0'
+            severity: minor
+            message: Long chain.
       - code: A3
         text: Do you audit your upstream suppliers?
         show_if: 'answers["A2"].number != null && answers["A2"].number > 0.0'
         red_flags:
-          - {code: A3-x, when: 'answer.status == "yes" && answer.evidence_count == 0', severity: major,
-             message: Audit claimed without evidence.}
+          - code: A3-x
+            when: 'answer.status == "yes" && answer.evidence_count == 0'
+            severity: major
+            message: Audit claimed without evidence.
   - code: B
     title: Licensing
     weight: 1
@@ -54,8 +62,10 @@ criteria:
         answer: choice
         choices: [proprietary, open, mixed]
         red_flags:
-          - {code: B1-x, when: '"mixed" in answer.choices && answers["A1"].status != "yes"', severity: major,
-             message: Mixed licences without known provenance.}
+          - code: B1-x
+            when: '"mixed" in answer.choices && answers["A1"].status != "yes"'
+            severity: major
+            message: Mixed licences without known provenance.
 """
 
 
@@ -104,19 +114,29 @@ def test_it_prints_the_design_json_for_a_framework_it_did_not_ship(tmp_path, due
         },
         "red_flags": [
             {"question": "A2", "code": "A2-x", "severity": "minor", "message": "Long chain."},
-            {"question": "A3", "code": "A3-x", "severity": "major", "message": "Audit claimed without evidence."},
+            {
+                "question": "A3",
+                "code": "A3-x",
+                "severity": "major",
+                "message": "Audit claimed without evidence.",
+            },
         ],
         "divergences": ["B1"],
     }
 
 
 def test_hidden_questions_and_critical_flags(tmp_path, due_diligence):
-    result = run(tmp_path, "data-supplier-due-diligence", {"A1": {"status": "no"}, "A2": {"number": 0}})
+    result = run(
+        tmp_path, "data-supplier-due-diligence", {"A1": {"status": "no"}, "A2": {"number": 0}}
+    )
     assert result["questions"]["A3"] == {"score": None, "source": "na", "hidden": True}
     assert result["questions"]["A1"] == {"score": 0.0, "source": "answer", "hidden": False}
     assert result["questions"]["A2"] == {"score": None, "source": "unscored", "hidden": False}
     assert result["questions"]["B1"] == {"score": None, "source": "unscored", "hidden": False}
-    assert result["criteria"] == {"A": {"score": 0.0, "level": {"level": 0, "name": "Unfit"}}, "B": None}
+    assert result["criteria"] == {
+        "A": {"score": 0.0, "level": {"level": 0, "name": "Unfit"}},
+        "B": None,
+    }
     assert [flag["code"] for flag in result["red_flags"]] == ["A1-x"]
 
 
@@ -139,7 +159,11 @@ def test_it_scores_the_bundled_model_by_slug(tmp_path, bundled):
         ("no-such-framework", {}, "Unknown framework 'no-such-framework'"),
         ("data-supplier-due-diligence@9.9", {}, "Unknown framework"),
         ("data-supplier-due-diligence", {"Z9": {"status": "yes"}}, "unknown question code 'Z9'"),
-        ("data-supplier-due-diligence", {"A1": {"status": "sometimes"}}, "unknown status 'sometimes'"),
+        (
+            "data-supplier-due-diligence",
+            {"A1": {"status": "sometimes"}},
+            "unknown status 'sometimes'",
+        ),
     ],
 )
 def test_it_refuses_bad_input_with_a_message(tmp_path, due_diligence, framework, answers, message):
@@ -151,18 +175,32 @@ def test_it_refuses_a_malformed_answers_file(tmp_path, due_diligence):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(CommandError, match="not valid JSON"):
-        call_command("score_answers", "--framework", "data-supplier-due-diligence", "--answers", str(bad))
+        call_command(
+            "score_answers", "--framework", "data-supplier-due-diligence", "--answers", str(bad)
+        )
 
 
 def test_from_the_shell_a_bad_framework_file_exits_non_zero_without_a_traceback(tmp_path):
     framework = tmp_path / "broken.yaml"
-    framework.write_text(DUE_DILIGENCE.replace('answer.status == "no"', 'answer.status =='))
+    framework.write_text(DUE_DILIGENCE.replace('answer.status == "no"', "answer.status =="))
     answers = tmp_path / "answers.json"
     answers.write_text("{}")
     env = {**os.environ, "DEBUG": "1"}
     completed = subprocess.run(
-        [sys.executable, "manage.py", "score_answers", "--framework", str(framework), "--answers", str(answers)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "score_answers",
+            "--framework",
+            str(framework),
+            "--answers",
+            str(answers),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode != 0
     assert "question A1" in completed.stderr

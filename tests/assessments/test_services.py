@@ -16,9 +16,15 @@ def question(framework, code):
 def test_answer_save_stores_each_field_and_keeps_the_others(assessment, supplier_a, framework):
     q = question(framework, "1.1")
     services.answer_save(assessment=assessment, question=q, user=supplier_a, status="partial")
-    services.answer_save(assessment=assessment, question=q, user=supplier_a, text="Benchmarks run weekly.")
+    services.answer_save(
+        assessment=assessment, question=q, user=supplier_a, text="Benchmarks run weekly."
+    )
     answer = Answer.objects.get(assessment=assessment, question=q)
-    assert (answer.status, answer.text, answer.updated_by) == ("partial", "Benchmarks run weekly.", supplier_a)
+    assert (answer.status, answer.text, answer.updated_by) == (
+        "partial",
+        "Benchmarks run weekly.",
+        supplier_a,
+    )
     assert answer.history.count() == 2
 
 
@@ -31,16 +37,23 @@ def test_answer_save_stores_each_field_and_keeps_the_others(assessment, supplier
         ("1.1", {"text": "x" * 20001}, "longer than 20,000 characters"),
     ],
 )
-def test_answer_save_refuses_bad_values_with_the_question_code(assessment, supplier_a, framework, code, fields,
-                                                               message):
+def test_answer_save_refuses_bad_values_with_the_question_code(
+    assessment, supplier_a, framework, code, fields, message
+):
     with pytest.raises(ApplicationError, match=message) as error:
-        services.answer_save(assessment=assessment, question=question(framework, code), user=supplier_a, **fields)
+        services.answer_save(
+            assessment=assessment, question=question(framework, code), user=supplier_a, **fields
+        )
     assert f"Question {code}" in error.value.message
     assert not Answer.objects.filter(assessment=assessment).exists()
 
 
-def test_submit_is_refused_with_the_list_of_missing_required_answers(assessment, supplier_a, framework):
-    services.answer_save(assessment=assessment, question=question(framework, "1.1"), user=supplier_a, status="yes")
+def test_submit_is_refused_with_the_list_of_missing_required_answers(
+    assessment, supplier_a, framework
+):
+    services.answer_save(
+        assessment=assessment, question=question(framework, "1.1"), user=supplier_a, status="yes"
+    )
     with pytest.raises(ApplicationError) as error:
         services.assessment_submit(assessment=assessment, user=supplier_a)
     missing = error.value.extra["missing"]
@@ -53,8 +66,9 @@ def test_submit_is_refused_with_the_list_of_missing_required_answers(assessment,
     assert not assessment.versions.exists()
 
 
-def test_submit_snapshots_the_answers_and_scores_them_on_commit(assessment, supplier_a,
-                                                                django_capture_on_commit_callbacks):
+def test_submit_snapshots_the_answers_and_scores_them_on_commit(
+    assessment, supplier_a, django_capture_on_commit_callbacks
+):
     answer_everything(assessment, supplier_a)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         version = services.assessment_submit(assessment=assessment, user=supplier_a)
@@ -67,25 +81,37 @@ def test_submit_snapshots_the_answers_and_scores_them_on_commit(assessment, supp
     assert version.answers["1.1"]["evidence"] == []
     scorecard = version.scorecard
     assert scorecard.level_name == scorecard.data["level"]["name"]
-    assert set(scorecard.data) >= {"score", "level", "criteria", "questions", "red_flags", "divergences"}
+    assert set(scorecard.data) >= {
+        "score",
+        "level",
+        "criteria",
+        "questions",
+        "red_flags",
+        "divergences",
+    }
     # No evidence was attached, so the evidence rules fire.
-    assert RedFlag.objects.filter(assessment=assessment, status=RedFlag.Status.ACTIVE).count() == len(
-        scorecard.data["red_flags"]
-    )
+    assert RedFlag.objects.filter(
+        assessment=assessment, status=RedFlag.Status.ACTIVE
+    ).count() == len(scorecard.data["red_flags"])
 
 
-def test_a_submitted_assessment_is_read_only_until_a_new_draft_is_started(submitted_assessment, supplier_a,
-                                                                          framework):
+def test_a_submitted_assessment_is_read_only_until_a_new_draft_is_started(
+    submitted_assessment, supplier_a, framework
+):
     q = question(framework, "1.1")
     with pytest.raises(ApplicationError, match="read-only"):
-        services.answer_save(assessment=submitted_assessment, question=q, user=supplier_a, status="no")
+        services.answer_save(
+            assessment=submitted_assessment, question=q, user=supplier_a, status="no"
+        )
     services.assessment_reopen(assessment=submitted_assessment, user=supplier_a)
     services.answer_save(assessment=submitted_assessment, question=q, user=supplier_a, status="no")
     version = submitted_assessment.versions.get()
     assert version.answers["1.1"]["status"] == "yes"  # the submitted copy never changes
 
 
-def test_resubmitting_creates_version_two(submitted_assessment, supplier_a, django_capture_on_commit_callbacks):
+def test_resubmitting_creates_version_two(
+    submitted_assessment, supplier_a, django_capture_on_commit_callbacks
+):
     services.assessment_reopen(assessment=submitted_assessment, user=supplier_a)
     with django_capture_on_commit_callbacks(execute=True):
         version = services.assessment_submit(assessment=submitted_assessment, user=supplier_a)
@@ -96,14 +122,23 @@ def test_resubmitting_creates_version_two(submitted_assessment, supplier_a, djan
 def test_scoring_twice_gives_the_same_rows(submitted_assessment):
     version = submitted_assessment.versions.get()
     first = Scorecard.objects.get(version=version)
-    flags = sorted(RedFlag.objects.filter(assessment=submitted_assessment).values_list("rule__code", "status"))
+    flags = sorted(
+        RedFlag.objects.filter(assessment=submitted_assessment).values_list("rule__code", "status")
+    )
     AssessmentVersion.objects.filter(pk=version.pk).update(status=AssessmentVersion.Status.QUEUED)
     services.version_score(version_id=version.pk)
     second = Scorecard.objects.get(version=version)
     assert second.pk == first.pk
     assert second.data == first.data
     assert Scorecard.objects.filter(version=version).count() == 1
-    assert sorted(RedFlag.objects.filter(assessment=submitted_assessment).values_list("rule__code", "status")) == flags
+    assert (
+        sorted(
+            RedFlag.objects.filter(assessment=submitted_assessment).values_list(
+                "rule__code", "status"
+            )
+        )
+        == flags
+    )
 
 
 def test_a_job_already_claimed_by_another_worker_is_left_alone(submitted_assessment):
@@ -112,8 +147,9 @@ def test_a_job_already_claimed_by_another_worker_is_left_alone(submitted_assessm
     assert services.version_score(version_id=version.pk) is None
 
 
-def test_a_failure_is_recorded_with_its_reason_and_can_be_retried(submitted_assessment, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_failure_is_recorded_with_its_reason_and_can_be_retried(
+    submitted_assessment, monkeypatch, django_capture_on_commit_callbacks
+):
     version = submitted_assessment.versions.get()
     before = Scorecard.objects.get(version=version).data
 
@@ -141,7 +177,8 @@ def test_the_sweep_scores_what_was_saved_while_the_broker_was_down(submitted_ass
     version = submitted_assessment.versions.get()
     Scorecard.objects.filter(version=version).delete()
     AssessmentVersion.objects.filter(pk=version.pk).update(
-        status=AssessmentVersion.Status.QUEUED, queued_at=timezone.now() - timezone.timedelta(minutes=5)
+        status=AssessmentVersion.Status.QUEUED,
+        queued_at=timezone.now() - timezone.timedelta(minutes=5),
     )
     assert services.sweep_unscored() == [version.pk]
     version.refresh_from_db()
@@ -156,16 +193,20 @@ def test_the_sweep_leaves_fresh_jobs_and_revives_stuck_ones(submitted_assessment
     )
     assert services.sweep_unscored() == []
     AssessmentVersion.objects.filter(pk=version.pk).update(
-        status=AssessmentVersion.Status.RUNNING, started_at=timezone.now() - timezone.timedelta(hours=1)
+        status=AssessmentVersion.Status.RUNNING,
+        started_at=timezone.now() - timezone.timedelta(hours=1),
     )
     assert services.sweep_unscored() == [version.pk]
 
 
-def test_a_broker_outage_never_loses_a_submission(assessment, supplier_a, django_capture_on_commit_callbacks,
-                                                  monkeypatch):
+def test_a_broker_outage_never_loses_a_submission(
+    assessment, supplier_a, django_capture_on_commit_callbacks, monkeypatch
+):
     answer_everything(assessment, supplier_a)
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")  # nothing listens there
+    monkeypatch.setitem(
+        celery_app.conf, "broker_url", "redis://127.0.0.1:9/0"
+    )  # nothing listens there
     with django_capture_on_commit_callbacks(execute=True):
         version = services.assessment_submit(assessment=assessment, user=supplier_a)
     version.refresh_from_db()
@@ -174,7 +215,9 @@ def test_a_broker_outage_never_loses_a_submission(assessment, supplier_a, django
     assert assessment.status == Assessment.Status.SUBMITTED
 
 
-def test_evidence_files_are_checked_for_size_type_and_content(assessment, supplier_a, framework, monkeypatch):
+def test_evidence_files_are_checked_for_size_type_and_content(
+    assessment, supplier_a, framework, monkeypatch
+):
     q = question(framework, "1.1")
     pdf = SimpleUploadedFile("benchmarks.pdf", b"%PDF-1.7\n...", content_type="application/pdf")
     evidence = services.evidence_add(assessment=assessment, question=q, user=supplier_a, file=pdf)
@@ -188,20 +231,29 @@ def test_evidence_files_are_checked_for_size_type_and_content(assessment, suppli
         services.evidence_add(assessment=assessment, question=q, user=supplier_a, file=exe)
     monkeypatch.setattr(services, "EVIDENCE_MAX_BYTES", 4)
     with pytest.raises(ApplicationError, match="larger than"):
-        services.evidence_add(assessment=assessment, question=q, user=supplier_a,
-                              file=SimpleUploadedFile("notes.txt", b"hello"))
+        services.evidence_add(
+            assessment=assessment,
+            question=q,
+            user=supplier_a,
+            file=SimpleUploadedFile("notes.txt", b"hello"),
+        )
     with pytest.raises(ApplicationError, match="Attach a file or give a link"):
         services.evidence_add(assessment=assessment, question=q, user=supplier_a)
-    link = services.evidence_add(assessment=assessment, question=q, user=supplier_a,
-                                 url="https://example.org/model-card")
+    link = services.evidence_add(
+        assessment=assessment, question=q, user=supplier_a, url="https://example.org/model-card"
+    )
     assert link.title == "https://example.org/model-card"
     assert Evidence.objects.filter(assessment=assessment).count() == 2
 
 
-def test_evidence_counts_reach_the_rules(assessment, supplier_a, framework, django_capture_on_commit_callbacks):
+def test_evidence_counts_reach_the_rules(
+    assessment, supplier_a, framework, django_capture_on_commit_callbacks
+):
     answer_everything(assessment, supplier_a)
     for q in framework.questions.all():
-        services.evidence_add(assessment=assessment, question=q, user=supplier_a, url="https://example.org/doc")
+        services.evidence_add(
+            assessment=assessment, question=q, user=supplier_a, url="https://example.org/doc"
+        )
     with django_capture_on_commit_callbacks(execute=True):
         version = services.assessment_submit(assessment=assessment, user=supplier_a)
     version.refresh_from_db()
@@ -216,10 +268,16 @@ def test_evidence_counts_reach_the_rules(assessment, supplier_a, framework, djan
     assert not [rule.code for rule in raised if "evidence_count == 0" in rule.when]
 
 
-def test_an_assessment_can_only_be_shared_with_a_buyer(framework, supplier_a_org, supplier_b_org, supplier_a):
+def test_an_assessment_can_only_be_shared_with_a_buyer(
+    framework, supplier_a_org, supplier_b_org, supplier_a
+):
     with pytest.raises(ApplicationError, match="Only a buyer organisation"):
-        services.assessment_create(framework=framework, organisation=supplier_a_org, user=supplier_a,
-                                   reviewing_organisation=supplier_b_org)
+        services.assessment_create(
+            framework=framework,
+            organisation=supplier_a_org,
+            user=supplier_a,
+            reviewing_organisation=supplier_b_org,
+        )
 
 
 def test_evidence_removed_from_a_new_draft_stays_for_the_version_that_lists_it(
@@ -227,14 +285,19 @@ def test_evidence_removed_from_a_new_draft_stays_for_the_version_that_lists_it(
 ):
     q = question(framework, "1.1")
     answer_everything(assessment, supplier_a)
-    kept = services.evidence_add(assessment=assessment, question=q, user=supplier_a,
-                                 file=SimpleUploadedFile("card.pdf", b"%PDF-1.7 model card"))
+    kept = services.evidence_add(
+        assessment=assessment,
+        question=q,
+        user=supplier_a,
+        file=SimpleUploadedFile("card.pdf", b"%PDF-1.7 model card"),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.assessment_submit(assessment=assessment, user=supplier_a)
     assessment.refresh_from_db()
     services.assessment_reopen(assessment=assessment, user=supplier_a)
-    draft_only = services.evidence_add(assessment=assessment, question=q, user=supplier_a,
-                                       url="https://example.org/draft")
+    draft_only = services.evidence_add(
+        assessment=assessment, question=q, user=supplier_a, url="https://example.org/draft"
+    )
 
     services.evidence_delete(evidence=Evidence.objects.get(pk=kept.pk))
     services.evidence_delete(evidence=Evidence.objects.get(pk=draft_only.pk))
@@ -246,15 +309,21 @@ def test_evidence_removed_from_a_new_draft_stays_for_the_version_that_lists_it(
     assert not Evidence.all_objects.filter(pk=draft_only.pk).exists()
 
 
-def test_the_sweep_renders_reports_asked_for_while_the_broker_was_down(submitted_assessment, supplier_a):
+def test_the_sweep_renders_reports_asked_for_while_the_broker_was_down(
+    submitted_assessment, supplier_a
+):
     from assessments.models import Report
 
     report = Report.objects.create(
-        assessment=submitted_assessment, version=submitted_assessment.versions.get(), requested_by=supplier_a,
+        assessment=submitted_assessment,
+        version=submitted_assessment.versions.get(),
+        requested_by=supplier_a,
         queued_at=timezone.now() - timezone.timedelta(minutes=5),
     )
     fresh = Report.objects.create(
-        assessment=submitted_assessment, version=submitted_assessment.versions.get(), requested_by=supplier_a,
+        assessment=submitted_assessment,
+        version=submitted_assessment.versions.get(),
+        requested_by=supplier_a,
         queued_at=timezone.now(),
     )
     assert services.sweep_reports() == [report.pk]

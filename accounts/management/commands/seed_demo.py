@@ -23,7 +23,9 @@ class Command(BaseCommand):
     help = "Create demo organisations and users (idempotent) and print their logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default=DEMO_PASSWORD, help="password for every demo user")
+        parser.add_argument(
+            "--password", default=DEMO_PASSWORD, help="password for every demo user"
+        )
 
     @transaction.atomic
     def handle(self, *args, password, **options):
@@ -36,7 +38,11 @@ class Command(BaseCommand):
         for username, first, last, org_slug, role in USERS:
             user, _ = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@example.test"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.test",
+                },
             )
             user.set_password(password)
             user.save(update_fields=["password"])
@@ -45,14 +51,15 @@ class Command(BaseCommand):
             )
             rows.append((username, Membership.Role(role).label, organisations[org_slug].name))
         admin, _ = User.objects.get_or_create(
-            username="admin", defaults={"email": "admin@example.test", "is_staff": True, "is_superuser": True}
+            username="admin",
+            defaults={"email": "admin@example.test", "is_staff": True, "is_superuser": True},
         )
         admin.set_password(password)
         admin.save(update_fields=["password"])
         rows.append(("admin", "Administrator", "(Django admin at /admin/)"))
         demo = self._demo_assessment(organisations, {row[0]: row for row in rows})
 
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % password))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
         width = max(len(row[0]) for row in rows)
         for username, role, organisation in rows:
             self.stdout.write(f"  {username.ljust(width)}  {role:<20}  {organisation}")
@@ -65,28 +72,46 @@ class Command(BaseCommand):
         from assessments.models import Assessment
         from principles.models import Framework
 
-        framework = Framework.objects.filter(slug="ml-maturity-model", owner__isnull=True).order_by("-created_at").first()
+        framework = (
+            Framework.objects.filter(slug="ml-maturity-model", owner__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
         supplier = organisations["blue-heron-ai"]
         if framework is None:
-            return "(Load the bundled frameworks first to get a demo assessment: load_framework --bundled.)"
+            return "(Load the bundled frameworks for a demo assessment: load_framework --bundled.)"
         if Assessment.objects.filter(organisation=supplier, framework=framework).exists():
             return ""
         user = User.objects.get(username="supplier-b")
         assessment = services.assessment_create(
-            framework=framework, organisation=supplier, user=user, reviewing_organisation=organisations["northwind-rail"],
+            framework=framework,
+            organisation=supplier,
+            user=user,
+            reviewing_organisation=organisations["northwind-rail"],
             title="Blue Heron AI: route-demand forecasting",
         )
         for index, question in enumerate(framework.questions.order_by("criterion__order", "order")):
-            services.answer_save(assessment=assessment, question=question, user=user, **_demo_answer(index, question))
+            services.answer_save(
+                assessment=assessment, question=question, user=user, **_demo_answer(index, question)
+            )
             if index % 3 == 0:
-                services.evidence_add(assessment=assessment, question=question, user=user,
-                                      url="https://example.org/blue-heron/evidence", title="Process description")
+                services.evidence_add(
+                    assessment=assessment,
+                    question=question,
+                    user=user,
+                    url="https://example.org/blue-heron/evidence",
+                    title="Process description",
+                )
         services.assessment_submit(assessment=assessment, user=user)
-        lead = services.reviewer_assign(assessment=assessment, reviewer=User.objects.get(username="reviewer1"),
-                                        is_lead=True)
-        services.reviewer_assign(assessment=assessment, reviewer=User.objects.get(username="reviewer2"))
+        lead = services.reviewer_assign(
+            assessment=assessment, reviewer=User.objects.get(username="reviewer1"), is_lead=True
+        )
+        services.reviewer_assign(
+            assessment=assessment, reviewer=User.objects.get(username="reviewer2")
+        )
         return (
-            f"Demo assessment: '{assessment.title}' submitted by supplier-b for review by Northwind Rail "
+            f"Demo assessment: '{assessment.title}' submitted by supplier-b "
+            "for review by Northwind Rail "
             f"({lead.reviewer.username} leads, reviewer2 reviews): /assessments/{assessment.pk}/"
         )
 
@@ -97,7 +122,8 @@ def _demo_answer(index: int, question) -> dict:
     if question.answer_type == "choice":
         return {"choices": [question.choices[min(1, len(question.choices) - 1)]]}
     explanation = (
-        "Our platform team owns this; it is written down in the operating handbook and checked at each "
+        "Our platform team owns this; it is written down in the operating handbook "
+        "and checked at each "
         "quarterly review with the product owner."
     )
     if question.answer_type == "text":

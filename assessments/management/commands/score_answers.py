@@ -18,8 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--framework", required=True, help="SLUG, SLUG@VERSION or a .yaml file")
-        parser.add_argument("--answers", required=True, type=Path, help="JSON: question code → answer")
-        parser.add_argument("--reviews", type=Path, help="JSON: question code → {scores, consensus}")
+        parser.add_argument(
+            "--answers", required=True, type=Path, help="JSON: question code → answer"
+        )
+        parser.add_argument(
+            "--reviews", type=Path, help="JSON: question code → {scores, consensus}"
+        )
         parser.add_argument("--indent", type=int, default=2)
 
     def handle(self, *args, framework, answers, reviews, indent, **options):
@@ -30,7 +34,9 @@ class Command(BaseCommand):
             check_inputs(spec, answer_data, review_data)
         except InputError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(json.dumps(score(spec, answer_data, review_data).as_dict(), indent=indent or None))
+        self.stdout.write(
+            json.dumps(score(spec, answer_data, review_data).as_dict(), indent=indent or None)
+        )
 
     def _framework(self, reference: str) -> dict:
         path = Path(reference)
@@ -44,9 +50,14 @@ class Command(BaseCommand):
         slug, version = parse_framework_reference(reference)
         # Only public frameworks by name; an organisation's own can be scored from its file.
         candidates = Framework.objects.filter(slug=slug, owner__isnull=True)
-        found = candidates.filter(version=version).first() if version else latest_version(candidates)
+        found = (
+            candidates.filter(version=version).first() if version else latest_version(candidates)
+        )
         if found is None:
-            loaded = ", ".join(sorted({f.label for f in Framework.objects.filter(owner__isnull=True)})) or "none"
+            loaded = (
+                ", ".join(sorted({f.label for f in Framework.objects.filter(owner__isnull=True)}))
+                or "none"
+            )
             raise CommandError(f"Unknown framework {reference!r}. Loaded: {loaded}.")
         return framework_spec(found)
 

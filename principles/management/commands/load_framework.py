@@ -17,8 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", type=Path, help="framework files to load")
-        parser.add_argument("--bundled", action="store_true", help="load the bundled principles and frameworks")
-        parser.add_argument("--owner", help="slug of the organisation that owns the framework (default: public)")
+        parser.add_argument(
+            "--bundled", action="store_true", help="load the bundled principles and frameworks"
+        )
+        parser.add_argument(
+            "--owner", help="slug of the organisation that owns the framework (default: public)"
+        )
 
     def handle(self, *args, paths, bundled, owner, **options):
         if not paths and not bundled:
@@ -39,9 +43,13 @@ class Command(BaseCommand):
     def _report(self, result: LoadResult) -> None:
         framework = result.framework
         if result.created:
-            self.stdout.write(self.style.SUCCESS(
-                f"Loaded {framework.label}: {framework.criteria.count()} criteria, "
-                f"{framework.questions.count()} questions."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Loaded {framework.label}: {framework.criteria.count()} criteria, "
+                    f"{framework.questions.count()} questions."
+                )
+            )
         else:
-            self.stdout.write(f"{framework.label} is already loaded with the same content; nothing to do.")
+            self.stdout.write(
+                f"{framework.label} is already loaded with the same content; nothing to do."
+            )
