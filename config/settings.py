@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_bootstrap5",
     "bootstrap",
-    "rules.apps.AutodiscoverRulesConfig",
+    "rules",
     "simple_history",
     "core",
     "accounts",
@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Whatever was saved while the broker was down gets scored once it is back.
     "sweep-unscored-assessments": {"task": "assessments.tasks.sweep_unscored", "schedule": 60.0},
     "sweep-queued-reports": {"task": "assessments.tasks.sweep_reports", "schedule": 60.0},
+    # Proposals are sealed by the server clock; this closes RFx whose deadline has passed.
+    "close-due-rfx": {"task": "rfx.tasks.close_due_rfx", "schedule": 60.0},
 }
 
 CACHES = {

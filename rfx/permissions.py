@@ -1,0 +1,124 @@
+"""Who may do what with an RFx and its proposals; predicates for the `rules` package."""
+
+import rules
+from django.utils import timezone
+
+import assessments.permissions  # noqa: F401  (proposal questionnaires use the assessment rules)
+from accounts.models import Membership
+from rfx.models import Invitation, Proposal, RFx, RFxReviewer
+
+
+def _roles(user, organisation_id) -> set[str]:
+    if not user.is_authenticated or organisation_id is None:
+        return set()
+    cache = user.__dict__.setdefault("_rfx_roles", {})
+    if organisation_id not in cache:
+        cache[organisation_id] = set(
+            Membership.objects.filter(user=user, organisation_id=organisation_id).values_list(
+                "role", flat=True
+            )
+        )
+    return cache[organisation_id]
+
+
+def _rfx(obj) -> RFx | None:
+    return obj.rfx if isinstance(obj, Proposal) else obj
+
+
+@rules.predicate
+def is_buyer_staff(user, rfx) -> bool:
+    rfx = _rfx(rfx)
+    return rfx is not None and bool(
+        _roles(user, rfx.buyer_id) & {Membership.Role.PROCUREMENT_MANAGER, Membership.Role.REVIEWER}
+    )
+
+
+@rules.predicate
+def is_buyer_manager(user, rfx) -> bool:
+    rfx = _rfx(rfx)
+    return rfx is not None and Membership.Role.PROCUREMENT_MANAGER in _roles(user, rfx.buyer_id)
+
+
+@rules.predicate
+def is_invited_supplier(user, rfx) -> bool:
+    if rfx is None or not user.is_authenticated or rfx.status == RFx.Status.DRAFT:
+        return False
+    return Invitation.objects.filter(
+        rfx=rfx,
+        supplier__memberships__user=user,
+        supplier__memberships__role=Membership.Role.SUPPLIER,
+    ).exists()
+
+
+@rules.predicate
+def is_editable(user, rfx) -> bool:
+    return rfx is not None and rfx.status in (RFx.Status.DRAFT, RFx.Status.PUBLISHED)
+
+
+@rules.predicate
+def is_proposal_supplier(user, proposal) -> bool:
+    return proposal is not None and Membership.Role.SUPPLIER in _roles(user, proposal.supplier_id)
+
+
+@rules.predicate
+def is_before_deadline(user, obj) -> bool:
+    """The server's clock, not the status: the deadline may have passed before the close job ran."""
+    rfx = _rfx(obj)
+    return (
+        rfx is not None
+        and rfx.status == RFx.Status.PUBLISHED
+        and rfx.proposal_deadline is not None
+        and timezone.now() < rfx.proposal_deadline
+    )
+
+
+@rules.predicate
+def is_opened(user, obj) -> bool:
+    """Proposals are sealed until the RFx has closed."""
+    rfx = _rfx(obj)
+    return rfx is not None and rfx.closed_at is not None
+
+
+@rules.predicate
+def is_technical_locked(user, obj) -> bool:
+    rfx = _rfx(obj)
+    return rfx is not None and rfx.technical_scores_locked_at is not None
+
+
+@rules.predicate
+def is_cleared_reviewer(user, obj) -> bool:
+    """On the RFx's evaluation team and has declared no conflict of interest."""
+    rfx = _rfx(obj)
+    if rfx is None or not user.is_authenticated:
+        return False
+    return RFxReviewer.objects.filter(
+        rfx=rfx, reviewer=user, no_conflict_declared_at__isnull=False
+    ).exists()
+
+
+@rules.predicate
+def is_rfx_reviewer(user, obj) -> bool:
+    rfx = _rfx(obj)
+    return (
+        rfx is not None
+        and user.is_authenticated
+        and RFxReviewer.objects.filter(rfx=rfx, reviewer=user).exists()
+    )
+
+
+evaluator = is_buyer_manager | is_cleared_reviewer
+
+# On an RFx
+rules.add_perm("rfx.view_rfx", is_buyer_staff | is_invited_supplier)
+rules.add_perm("rfx.change_rfx", is_buyer_manager & is_editable)
+rules.add_perm("rfx.manage_rfx", is_buyer_manager)
+rules.add_perm("rfx.view_submission_status", is_buyer_staff)
+rules.add_perm("rfx.ask_clarification", is_invited_supplier)
+rules.add_perm("rfx.declare_conflict", is_rfx_reviewer)
+# On a proposal
+rules.add_perm("rfx.view_proposal", is_proposal_supplier | (is_opened & evaluator))
+rules.add_perm("rfx.change_proposal", is_proposal_supplier & is_before_deadline)
+rules.add_perm(
+    "rfx.view_price", is_proposal_supplier | (is_opened & is_technical_locked & evaluator)
+)
+rules.add_perm("rfx.score_terms", is_opened & is_cleared_reviewer & ~is_technical_locked)

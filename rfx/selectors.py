@@ -1,0 +1,223 @@
+"""Reads that cross relations; each respects who may see what (DESIGN §6)."""
+
+from __future__ import annotations
+
+import string
+from statistics import mean
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Membership, User
+from assessments.models import AssessmentVersion, RedFlag
+from rfx.models import Clarification, Invitation, Proposal, RFx, RFxReviewer, Section
+
+
+def rfx_list_for_user(user: User) -> QuerySet[RFx]:
+    """The buyer's own RFx for its staff; for a supplier, only published RFx it is invited to."""
+    if not user.is_authenticated:
+        return RFx.objects.none()
+    buyer_side = Q(
+        buyer__memberships__user=user,
+        buyer__memberships__role__in=[
+            Membership.Role.PROCUREMENT_MANAGER,
+            Membership.Role.REVIEWER,
+        ],
+    )
+    invited = Q(
+        pk__in=Invitation.objects.filter(
+            supplier__memberships__user=user, supplier__memberships__role=Membership.Role.SUPPLIER
+        ).values("rfx_id")
+    ) & ~Q(status=RFx.Status.DRAFT)
+    return (
+        RFx.objects.filter(buyer_side | invited)
+        .distinct()
+        .select_related("buyer", "framework", "extra_framework")
+    )
+
+
+def get_rfx_for_user(user: User, pk: int) -> RFx:
+    rfx = rfx_list_for_user(user).filter(pk=pk).first()
+    if rfx is None:
+        raise Http404("No such RFx.")
+    return rfx
+
+
+def section_list(rfx: RFx) -> QuerySet[Section]:
+    return rfx.sections.order_by("order")
+
+
+def proposal_list_for_user(user: User) -> QuerySet[Proposal]:
+    """A supplier's own; the buyer's managers and cleared reviewers once the RFx has closed."""
+    if not user.is_authenticated:
+        return Proposal.objects.none()
+    own = Q(supplier__memberships__user=user, supplier__memberships__role=Membership.Role.SUPPLIER)
+    opened = Q(rfx__closed_at__isnull=False)
+    manager = Q(
+        rfx__buyer__memberships__user=user,
+        rfx__buyer__memberships__role=Membership.Role.PROCUREMENT_MANAGER,
+    )
+    cleared = Q(
+        rfx__in=RFxReviewer.objects.filter(
+            reviewer=user, no_conflict_declared_at__isnull=False
+        ).values("rfx_id")
+    )
+    return (
+        Proposal.objects.filter(own | (opened & (manager | cleared)))
+        .distinct()
+        .select_related("rfx", "supplier", "maturity_assessment", "extra_assessment")
+    )
+
+
+def get_proposal_for_user(user: User, pk: int) -> Proposal:
+    proposal = proposal_list_for_user(user).filter(pk=pk).first()
+    if proposal is None:
+        raise Http404("No such proposal.")
+    return proposal
+
+
+def proposal_for_supplier(rfx: RFx, user: User) -> Proposal | None:
+    return (
+        proposal_list_for_user(user)
+        .filter(
+            rfx=rfx,
+            supplier__memberships__user=user,
+            supplier__memberships__role=Membership.Role.SUPPLIER,
+        )
+        .first()
+    )
+
+
+def submission_status(rfx: RFx) -> list[dict[str, Any]]:
+    """Sealed view for the buyer: who has submitted and when, never the content."""
+    return list(
+        rfx.proposals.filter(submitted_at__isnull=False)
+        .order_by("supplier__name")
+        .values("supplier_id", "supplier__name", "submitted_at")
+    )
+
+
+def supplier_pseudonyms(rfx: RFx) -> dict[int, str]:
+    """Supplier id → "Supplier A", "Supplier B"… in the order proposals were started."""
+    ids = rfx.proposals.order_by("created_at", "pk").values_list("supplier_id", flat=True)
+    return {supplier_id: f"Supplier {_letters(index)}" for index, supplier_id in enumerate(ids)}
+
+
+def _letters(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        name = string.ascii_uppercase[remainder] + name
+    return name
+
+
+def supplier_name_for(
+    user: User, proposal: Proposal, pseudonyms: dict[int, str] | None = None
+) -> str:
+    """The supplier's name, or its pseudonym when the RFx grades blind and a reviewer reads."""
+    rfx = proposal.rfx
+    if (
+        not rfx.blind_grading
+        or Membership.objects.filter(user=user, organisation_id=proposal.supplier_id).exists()
+        or Membership.objects.filter(
+            user=user, organisation_id=rfx.buyer_id, role=Membership.Role.PROCUREMENT_MANAGER
+        ).exists()
+    ):
+        return proposal.supplier.name
+    names = pseudonyms if pseudonyms is not None else supplier_pseudonyms(rfx)
+    return names[proposal.supplier_id]
+
+
+def clarification_list_for_buyer(rfx: RFx) -> QuerySet[Clarification]:
+    return rfx.clarifications.select_related("supplier", "asked_by", "answered_by").order_by(
+        "created_at"
+    )
+
+
+CLARIFICATION_PUBLIC_FIELDS = (
+    "id",
+    "question",
+    "answer",
+    "answered_at",
+    "visibility",
+    "created_at",
+)
+
+
+def clarification_list_for_supplier(rfx: RFx, user: User) -> list[dict[str, Any]]:
+    """The supplier's own questions and the published ones, with no field naming who asked."""
+    own_suppliers = (
+        list(
+            Membership.objects.filter(user=user, role=Membership.Role.SUPPLIER).values_list(
+                "organisation_id", flat=True
+            )
+        )
+        if user.is_authenticated
+        else []
+    )
+    rows = rfx.clarifications.filter(
+        Q(supplier_id__in=own_suppliers) | Q(visibility=Clarification.Visibility.PUBLISHED)
+    ).order_by("created_at")
+    result = []
+    for row in rows.values(*CLARIFICATION_PUBLIC_FIELDS, "supplier_id"):
+        mine = row.pop("supplier_id") in own_suppliers
+        result.append({**row, "mine": mine})
+    return result
+
+
+def rfx_reviewer_list(rfx: RFx) -> QuerySet[RFxReviewer]:
+    return rfx.reviewers.select_related("reviewer").order_by("reviewer__username")
+
+
+def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
+    """Each submitted proposal as `rfx.evaluation.rank` takes it (plus its proposal_id)."""
+    proposals = list(
+        rfx.proposals.filter(submitted_at__isnull=False)
+        .select_related("supplier")
+        .prefetch_related("terms_scores", "versions")
+    )
+    assessment_ids = [
+        pk for p in proposals for pk in (p.maturity_assessment_id, p.extra_assessment_id) if pk
+    ]
+    scores = {
+        (version.assessment_id, version.number): getattr(version, "scorecard", None)
+        for version in AssessmentVersion.objects.filter(
+            assessment_id__in=assessment_ids
+        ).select_related("scorecard")
+    }
+    critical: dict[int, int] = {}
+    for assessment_id in RedFlag.objects.filter(
+        assessment_id__in=assessment_ids, status=RedFlag.Status.ACTIVE, rule__severity="critical"
+    ).values_list("assessment_id", flat=True):
+        critical[assessment_id] = critical.get(assessment_id, 0) + 1
+    items = []
+    for proposal in proposals:
+        latest = max(proposal.versions.all(), key=lambda version: version.number)
+        snapshot = latest.snapshot
+
+        def score_of(assessment_id: int | None, number: int | None) -> float | None:
+            card = scores.get((assessment_id, number))
+            return None if card is None else card.score
+
+        terms = [item.score for item in proposal.terms_scores.all()]
+        items.append(
+            {
+                "proposal_id": proposal.pk,
+                "supplier_id": proposal.supplier_id,
+                "supplier_name": proposal.supplier.name,
+                "price": snapshot.get("price_amount"),
+                "currency": snapshot.get("price_currency") or None,
+                "maturity": score_of(
+                    proposal.maturity_assessment_id, snapshot.get("maturity_assessment_version")
+                ),
+                "extra": score_of(
+                    proposal.extra_assessment_id, snapshot.get("extra_assessment_version")
+                ),
+                "terms": mean(terms) if terms else None,
+                "competition_passed": None,
+                "open_critical_red_flags": critical.get(proposal.maturity_assessment_id, 0),
+            }
+        )
+    return items
