@@ -71,7 +71,14 @@ class _Checker:
             if required:
                 self.problem(where, f"'{key}' is required")
             return ""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float):
+            # YAML reads an unquoted 1.10 as the number 1.1, so the text written is already lost.
+            self.problem(
+                where,
+                f"'{key}' must be quoted text (\"{value}\"): YAML reads an unquoted 1.10 as the number 1.1",
+            )
+            return str(value)
+        if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str):
             self.problem(where, f"'{key}' must be text")
@@ -131,7 +138,7 @@ def parse_framework(text: str, source: str = "<framework>") -> dict:
     question_codes: list[str] = []
     red_flag_codes: set[str] = set()
     for index, raw in enumerate(criteria_data, start=1):
-        where = f"criterion #{index}"
+        where = _named(raw, "criterion", f"criterion #{index}")
         if not check.keys(raw, _CRITERION_KEYS, where):
             continue
         code = check.text(raw, "code", where, required=True)
@@ -171,6 +178,13 @@ def parse_framework(text: str, source: str = "<framework>") -> dict:
     return framework
 
 
+def _named(raw: Any, what: str, fallback: str) -> str:
+    """Where a part is, by its code when it has a usable one, else by its position."""
+    code = raw.get("code") if isinstance(raw, dict) else None
+    usable = isinstance(code, (str, int)) and not isinstance(code, bool) and code != ""
+    return f"{what} {code}" if usable else fallback
+
+
 def _parse_levels(raw: Any, check: _Checker) -> list[dict]:
     if raw is None:
         return [dict(level) for level in DEFAULT_LEVELS]
@@ -192,8 +206,10 @@ def _parse_levels(raw: Any, check: _Checker) -> list[dict]:
         levels.append({"level": level, "name": check.text(item, "name", where, required=True),
                        "min_score": float(min_score)})
     if levels:
-        ordered = sorted(levels, key=lambda level: level["min_score"])
-        if [level["level"] for level in ordered] != sorted(level["level"] for level in levels):
+        ordered = sorted(levels, key=lambda level: (level["level"], level["min_score"]))
+        scores = [level["min_score"] for level in ordered]
+        # Equal scores would make the lower level unreachable, so they must strictly increase.
+        if any(lower >= higher for lower, higher in zip(scores, scores[1:], strict=False)):
             check.problem("levels", "higher levels must have higher 'min_score'")
         if len({level["level"] for level in levels}) != len(levels):
             check.problem("levels", "each level number may appear once")
@@ -226,7 +242,7 @@ def _parse_recommendations(raw: Any, level_numbers: set[int], where: str, check:
 
 
 def _parse_question(raw: Any, where: str, check: _Checker, red_flag_codes: set[str]) -> dict | None:
-    if not check.keys(raw, _QUESTION_KEYS, where):
+    if not check.keys(raw, _QUESTION_KEYS, _named(raw, "question", where)):
         return None
     code = check.text(raw, "code", where, required=True)
     where = f"question {code}" if code else where
@@ -266,7 +282,8 @@ def _parse_question(raw: Any, where: str, check: _Checker, red_flag_codes: set[s
         flags = []
     for index, flag_raw in enumerate(flags, start=1):
         flag_where = f"{where}, red flag #{index}"
-        if not check.keys(flag_raw, _RED_FLAG_KEYS, flag_where):
+        named = _named(flag_raw, f"{where}, red flag", flag_where)
+        if not check.keys(flag_raw, _RED_FLAG_KEYS, named):
             continue
         flag_code = check.text(flag_raw, "code", flag_where, required=True)
         flag_where = f"{where}, red flag {flag_code}" if flag_code else flag_where

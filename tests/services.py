@@ -36,7 +36,9 @@ def redis_url() -> str:
         unavailable("Redis is not configured (set REDIS_URL=redis://127.0.0.1:6379/0)")
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=2
+        ):
             pass
     except OSError as error:
         unavailable(f"Redis at {url} does not answer: {error}")

@@ -32,3 +32,13 @@ class FrameworkDetailApi(APIView):
         framework = get_framework_for_user(request.user, slug=slug, version=version)
         serializer = FrameworkDetailSerializer(framework, context={"criteria": framework_tree(framework)})
         return Response(serializer.data)
+
+
+class FrameworkVersionDetailApi(FrameworkDetailApi):
+    """One named version; a class of its own so the OpenAPI operation ids differ."""
+
+    @extend_schema(
+        responses=FrameworkDetailSerializer, operation_id="v1_frameworks_version_retrieve"
+    )
+    def get(self, request, slug: str, version: str | None = None):
+        return super().get(request, slug, version)
