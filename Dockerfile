@@ -4,6 +4,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 
 WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
-RUN pip install --no-cache-dir -e . && DEBUG=1 python manage.py collectstatic --noinput
+# collectstatic with DEBUG off writes the hashed names and manifest the app serves in production.
+RUN pip install --no-cache-dir -e ".[s3]" \
+    && SECRET_KEY=collectstatic-build-only DEBUG=0 python manage.py collectstatic --noinput
 ENV DEBUG=0
 EXPOSE 8000

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from principles.models import DEFAULT_LEVELS
-from principles.rules import RuleError, compile_rule, Evaluator, referenced_questions
+from principles.rules import Evaluator, RuleError, compile_rule, referenced_questions
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "frameworks"
 PRINCIPLES_FILE = BUNDLED_DIR / "principles.yaml"
@@ -30,10 +30,25 @@ KINDS = ("maturity", "questionnaire")
 _FRAMEWORK_KEYS = {"slug", "name", "version", "kind", "description", "levels", "criteria"}
 _LEVEL_KEYS = {"level", "name", "min_score"}
 _CRITERION_KEYS = {
-    "code", "title", "principle", "weight", "explanation", "requirements", "recommendations", "questions",
+    "code",
+    "title",
+    "principle",
+    "weight",
+    "explanation",
+    "requirements",
+    "recommendations",
+    "questions",
 }
 _QUESTION_KEYS = {
-    "code", "text", "guidance", "answer", "choices", "required", "weight", "show_if", "red_flags",
+    "code",
+    "text",
+    "guidance",
+    "answer",
+    "choices",
+    "required",
+    "weight",
+    "show_if",
+    "red_flags",
 }
 _RED_FLAG_KEYS = {"code", "when", "severity", "message"}
 
@@ -75,7 +90,8 @@ class _Checker:
             # YAML reads an unquoted 1.10 as the number 1.1, so the text written is already lost.
             self.problem(
                 where,
-                f"'{key}' must be quoted text (\"{value}\"): YAML reads an unquoted 1.10 as the number 1.1",
+                f"'{key}' must be quoted text (\"{value}\"): "
+                "YAML reads an unquoted 1.10 as the number 1.1",
             )
             return str(value)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -98,7 +114,9 @@ class _Checker:
             return False
         unknown = sorted(set(map(str, mapping)) - allowed)
         if unknown:
-            self.problem(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+            self.problem(
+                where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+            )
         return True
 
     def expression(self, source: str, where: str, what: str) -> None:
@@ -122,7 +140,9 @@ def parse_framework(text: str, source: str = "<framework>") -> dict:
         "description": check.text(data, "description", ""),
     }
     if framework["slug"] and not SLUG.match(framework["slug"]):
-        check.problem("", f"slug {framework['slug']!r} must be lower-case letters, digits and hyphens")
+        check.problem(
+            "", f"slug {framework['slug']!r} must be lower-case letters, digits and hyphens"
+        )
     if framework["kind"] not in KINDS:
         check.problem("", f"kind {framework['kind']!r} must be one of {', '.join(KINDS)}")
     framework["levels"] = _parse_levels(data.get("levels"), check)
@@ -153,7 +173,9 @@ def parse_framework(text: str, source: str = "<framework>") -> dict:
             "weight": check.number(raw, "weight", where, 1.0),
             "explanation": check.text(raw, "explanation", where),
             "requirements": check.text(raw, "requirements", where),
-            "recommendations": _parse_recommendations(raw.get("recommendations"), level_numbers, where, check),
+            "recommendations": _parse_recommendations(
+                raw.get("recommendations"), level_numbers, where, check
+            ),
             "questions": [],
         }
         questions_data = raw.get("questions")
@@ -161,7 +183,9 @@ def parse_framework(text: str, source: str = "<framework>") -> dict:
             check.problem(where, "'questions' must be a non-empty list")
             questions_data = []
         for q_index, q_raw in enumerate(questions_data, start=1):
-            question = _parse_question(q_raw, f"{where}, question #{q_index}", check, red_flag_codes)
+            question = _parse_question(
+                q_raw, f"{where}, question #{q_index}", check, red_flag_codes
+            )
             if question is None:
                 continue
             if question["code"] in question_codes:
@@ -200,11 +224,20 @@ def _parse_levels(raw: Any, check: _Checker) -> list[dict]:
         if isinstance(level, bool) or not isinstance(level, int):
             check.problem(where, "'level' must be a whole number")
             continue
-        if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0 <= min_score <= 1:
+        if (
+            isinstance(min_score, bool)
+            or not isinstance(min_score, (int, float))
+            or not 0 <= min_score <= 1
+        ):
             check.problem(where, "'min_score' must be a number from 0 to 1")
             continue
-        levels.append({"level": level, "name": check.text(item, "name", where, required=True),
-                       "min_score": float(min_score)})
+        levels.append(
+            {
+                "level": level,
+                "name": check.text(item, "name", where, required=True),
+                "min_score": float(min_score),
+            }
+        )
     if levels:
         ordered = sorted(levels, key=lambda level: (level["level"], level["min_score"]))
         scores = [level["min_score"] for level in ordered]
@@ -214,12 +247,16 @@ def _parse_levels(raw: Any, check: _Checker) -> list[dict]:
         if len({level["level"] for level in levels}) != len(levels):
             check.problem("levels", "each level number may appear once")
         if ordered[0]["min_score"] != 0:
-            check.problem("levels", "the lowest level must have 'min_score' 0, so every score has a level")
+            check.problem(
+                "levels", "the lowest level must have 'min_score' 0, so every score has a level"
+            )
         levels = ordered
     return levels
 
 
-def _parse_recommendations(raw: Any, level_numbers: set[int], where: str, check: _Checker) -> dict[str, str]:
+def _parse_recommendations(
+    raw: Any, level_numbers: set[int], where: str, check: _Checker
+) -> dict[str, str]:
     if raw in (None, {}):
         return {}
     if not isinstance(raw, dict):
@@ -233,7 +270,9 @@ def _parse_recommendations(raw: Any, level_numbers: set[int], where: str, check:
             check.problem(where, f"recommendation key {level!r} is not a level number")
             continue
         if number not in level_numbers:
-            check.problem(where, f"recommendation for level {number}, which the framework does not define")
+            check.problem(
+                where, f"recommendation for level {number}, which the framework does not define"
+            )
         if not isinstance(text, str) or not text.strip():
             check.problem(where, f"recommendation for level {number} must be text")
             continue
@@ -248,9 +287,13 @@ def _parse_question(raw: Any, where: str, check: _Checker, red_flag_codes: set[s
     where = f"question {code}" if code else where
     answer_type = check.text(raw, "answer", where) or "status"
     if answer_type not in ANSWER_TYPES:
-        check.problem(where, f"answer type {answer_type!r} must be one of {', '.join(ANSWER_TYPES)}")
+        check.problem(
+            where, f"answer type {answer_type!r} must be one of {', '.join(ANSWER_TYPES)}"
+        )
     choices = raw.get("choices") or []
-    if not isinstance(choices, list) or not all(isinstance(choice, (str, int, float)) for choice in choices):
+    if not isinstance(choices, list) or not all(
+        isinstance(choice, (str, int, float)) for choice in choices
+    ):
         check.problem(where, "'choices' must be a list of texts")
         choices = []
     choices = [str(choice) for choice in choices]
@@ -292,20 +335,26 @@ def _parse_question(raw: Any, where: str, check: _Checker, red_flag_codes: set[s
         red_flag_codes.add(flag_code)
         severity = check.text(flag_raw, "severity", flag_where, required=True)
         if severity and severity not in SEVERITIES:
-            check.problem(flag_where, f"severity {severity!r} must be one of {', '.join(SEVERITIES)}")
+            check.problem(
+                flag_where, f"severity {severity!r} must be one of {', '.join(SEVERITIES)}"
+            )
         when = check.text(flag_raw, "when", flag_where, required=True)
         if when:
             check.expression(when, flag_where, f"condition {when!r}")
-        question["red_flags"].append({
-            "code": flag_code,
-            "when": when,
-            "severity": severity,
-            "message": check.text(flag_raw, "message", flag_where, required=True),
-        })
+        question["red_flags"].append(
+            {
+                "code": flag_code,
+                "when": when,
+                "severity": severity,
+                "message": check.text(flag_raw, "message", flag_where, required=True),
+            }
+        )
     return question
 
 
-def _check_references_and_smoke_test(framework: dict, question_codes: list[str], check: _Checker) -> None:
+def _check_references_and_smoke_test(
+    framework: dict, question_codes: list[str], check: _Checker
+) -> None:
     """Refuse rules that read unknown questions or that fail on an empty questionnaire."""
     known = set(question_codes)
     empty = Evaluator({}, question_codes)
@@ -313,11 +362,15 @@ def _check_references_and_smoke_test(framework: dict, question_codes: list[str],
         for question in criterion["questions"]:
             where = f"question {question['code']}"
             expressions = [("show_if", question["show_if"])] if question["show_if"] else []
-            expressions += [(f"red flag {flag['code']}", flag["when"]) for flag in question["red_flags"]]
+            expressions += [
+                (f"red flag {flag['code']}", flag["when"]) for flag in question["red_flags"]
+            ]
             for what, source in expressions:
                 unknown = sorted(set(referenced_questions(source)) - known)
                 if unknown:
-                    check.problem(f"{where}, {what}", f"refers to unknown question(s) {', '.join(unknown)}")
+                    check.problem(
+                        f"{where}, {what}", f"refers to unknown question(s) {', '.join(unknown)}"
+                    )
                     continue
                 try:
                     empty.evaluate(source, question["code"])
@@ -338,19 +391,23 @@ def parse_principles(text: str, source: str = "<principles>") -> list[dict]:
     principles = []
     for index, raw in enumerate(items, start=1):
         where = f"principle #{index}"
-        if not check.keys(raw, {"slug", "name", "order", "summary", "description", "optional"}, where):
+        if not check.keys(
+            raw, {"slug", "name", "order", "summary", "description", "optional"}, where
+        ):
             continue
         slug = check.text(raw, "slug", where, required=True)
         if slug and not SLUG.match(slug):
             check.problem(where, f"slug {slug!r} must be lower-case letters, digits and hyphens")
-        principles.append({
-            "slug": slug,
-            "name": check.text(raw, "name", where, required=True),
-            "order": int(raw.get("order") or index),
-            "summary": check.text(raw, "summary", where),
-            "description": check.text(raw, "description", where),
-            "optional": bool(raw.get("optional", False)),
-        })
+        principles.append(
+            {
+                "slug": slug,
+                "name": check.text(raw, "name", where, required=True),
+                "order": int(raw.get("order") or index),
+                "summary": check.text(raw, "summary", where),
+                "description": check.text(raw, "description", where),
+                "optional": bool(raw.get("optional", False)),
+            }
+        )
     if check.problems:
         raise FrameworkFileError(source, check.problems)
     return principles

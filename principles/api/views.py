@@ -3,8 +3,17 @@ from rest_framework import generics, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from principles.api.serializers import FrameworkDetailSerializer, FrameworkSummarySerializer, PrincipleSerializer
-from principles.selectors import framework_list_for_user, framework_tree, get_framework_for_user, principle_list
+from principles.api.serializers import (
+    FrameworkDetailSerializer,
+    FrameworkSummarySerializer,
+    PrincipleSerializer,
+)
+from principles.selectors import (
+    framework_list_for_user,
+    framework_tree,
+    get_framework_for_user,
+    principle_list,
+)
 
 
 class PrincipleListApi(generics.ListAPIView):
@@ -30,7 +39,9 @@ class FrameworkDetailApi(APIView):
     @extend_schema(responses=FrameworkDetailSerializer)
     def get(self, request, slug: str, version: str | None = None):
         framework = get_framework_for_user(request.user, slug=slug, version=version)
-        serializer = FrameworkDetailSerializer(framework, context={"criteria": framework_tree(framework)})
+        serializer = FrameworkDetailSerializer(
+            framework, context={"criteria": framework_tree(framework)}
+        )
         return Response(serializer.data)
 
 

@@ -1,8 +1,8 @@
 """Scoring and report rendering on a real Celery worker, through Redis, on PostgreSQL.
 
 Submitting enqueues the scoring task on commit exactly as in production; the
-worker (tests/integration/test_celery_worker.py starts it on a queue of its
-own) writes the scorecard and the PDF, and the test reads them back.
+worker (tests/integration/conftest.py starts it on a queue of its own) writes
+the scorecard and the PDF, and the test reads them back.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from config.celery import app
 from principles.models import Framework
 from principles.services import bundled_load
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.integration.test_celery_worker import worker  # noqa: F401 — the module-scoped worker fixture
 
 pytestmark = pytest.mark.services
 
 WAIT_SECONDS = 90
 
 
-def wait_for(worker, predicate, what: str):  # noqa: F811 — worker is the fixture's value
+def wait_for(worker, predicate, what: str):
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         value = predicate()
@@ -36,7 +35,7 @@ def wait_for(worker, predicate, what: str):  # noqa: F811 — worker is the fixt
 
 
 @pytest.fixture
-def routed_to_worker(worker, monkeypatch):  # noqa: F811
+def routed_to_worker(worker, monkeypatch):
     """`.delay()` in the services publishes to the worker's queue through Redis."""
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "task_default_queue", worker.queue)
@@ -48,10 +47,14 @@ def supplier_assessment(db):
     bundled_load()
     organisation = OrganisationFactory(slug="worker-supplier", kind="supplier")
     user = MembershipFactory(
-        user=UserFactory(username="worker-supplier-user"), organisation=organisation, role="supplier"
+        user=UserFactory(username="worker-supplier-user"),
+        organisation=organisation,
+        role="supplier",
     ).user
     framework = Framework.objects.get(slug="ml-maturity-model", version="1.0")
-    assessment = services.assessment_create(framework=framework, organisation=organisation, user=user)
+    assessment = services.assessment_create(
+        framework=framework, organisation=organisation, user=user
+    )
     for question in framework.questions.all():
         fields = {
             "status": {"status": "partial", "text": "A written process, reviewed every quarter."},
@@ -100,8 +103,10 @@ def test_the_worker_renders_the_pdf_report(routed_to_worker, supplier_assessment
 
     wait_for(
         worker,
-        lambda: Report.objects.filter(pk=report.pk, status=Report.Status.DONE).exists()
-        or Report.objects.filter(pk=report.pk, status=Report.Status.FAILED).exists(),
+        lambda: (
+            Report.objects.filter(pk=report.pk, status=Report.Status.DONE).exists()
+            or Report.objects.filter(pk=report.pk, status=Report.Status.FAILED).exists()
+        ),
         "rendering the report",
     )
     report.refresh_from_db()
