@@ -94,6 +94,16 @@ def _require_draft(assessment: Assessment) -> None:
         raise ApplicationError(
             "This assessment has been submitted and is read-only. Start a new draft to change it."
         )
+    _require_proposal_open(assessment)
+
+
+def _require_proposal_open(assessment: Assessment) -> None:
+    """A proposal's questionnaire takes writes only until its RFx deadline, by the server clock,
+    whichever page or endpoint the write comes through."""
+    if assessment.kind == Assessment.Kind.PROPOSAL:
+        from rfx.services import require_proposal_open  # rfx builds on assessments
+
+        require_proposal_open(assessment)
 
 
 @transaction.atomic
@@ -352,6 +362,7 @@ def assessment_reopen(*, assessment: Assessment, user: User | None) -> Assessmen
     """Start a new draft from the last submitted version; the versions stay as they were."""
     if assessment.is_draft:
         raise ApplicationError("This assessment is already a draft.")
+    _require_proposal_open(assessment)
     assessment.status = Assessment.Status.DRAFT
     assessment.save(update_fields=["status", "updated_at"])
     return assessment

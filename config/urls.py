@@ -7,6 +7,7 @@ from core import views as core_views
 api_v1 = [
     path("", include("principles.api.urls")),
     path("", include("assessments.api.urls")),
+    path("", include("rfx.api.urls")),
 ]
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("principles/", include("principles.urls")),
     path("assessments/", include("assessments.urls")),
+    path("rfx/", include("rfx.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_create_with_history
@@ -634,6 +635,18 @@ def _require_before_deadline(rfx: RFx, now: datetime | None = None) -> None:
     if rfx.status != S.PUBLISHED or rfx.proposal_deadline is None or now >= rfx.proposal_deadline:
         when = f" on {_when(rfx.proposal_deadline)}" if rfx.proposal_deadline else ""
         raise ApplicationError(f"The proposal deadline passed{when}; nothing more can be sent.")
+
+
+def require_proposal_open(assessment: Assessment) -> None:
+    """Refuse a write to a proposal's questionnaire once its RFx stops accepting proposals."""
+    proposal = (
+        Proposal.objects.select_related("rfx")
+        .filter(Q(maturity_assessment=assessment) | Q(extra_assessment=assessment))
+        .first()
+    )
+    if proposal is None:
+        raise ApplicationError("This questionnaire belongs to no proposal and cannot be changed.")
+    _require_before_deadline(proposal.rfx)
 
 
 @transaction.atomic

@@ -754,3 +754,34 @@ def test_the_close_task_closes_what_is_due(published_rfx, proposal_a):
         assert close_due_rfx.delay().get() == [published_rfx.pk]
     published_rfx.refresh_from_db()
     assert published_rfx.status == S.CLOSED
+
+
+def test_the_assessment_pages_and_api_cannot_change_a_proposal_after_the_deadline(
+    published_rfx, supplier_a
+):
+    """The generic assessment services are the path of the answering pages and the API."""
+    from assessments import services as assessment_services
+
+    proposal = services.proposal_start(rfx=published_rfx, user=supplier_a)
+    assessment = proposal.maturity_assessment
+    question = published_rfx.framework.questions.first()
+    assessment_services.answer_save(
+        assessment=assessment, question=question, user=supplier_a, status="yes"
+    )
+    with frozen(published_rfx.proposal_deadline):
+        for call in (
+            lambda: assessment_services.answer_save(
+                assessment=assessment, question=question, user=supplier_a, status="no"
+            ),
+            lambda: assessment_services.evidence_add(
+                assessment=assessment,
+                question=question,
+                user=supplier_a,
+                url="https://example.org/late",
+            ),
+            lambda: assessment_services.assessment_submit(assessment=assessment, user=supplier_a),
+        ):
+            with pytest.raises(ApplicationError, match="proposal deadline passed"):
+                call()
+    assert assessment.answers.get().status == "yes"
+    assert not assessment.evidence.exists()
