@@ -221,3 +221,69 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def submitted_proposals(rfx: RFx) -> list[Proposal]:
+    """The submitted proposals with their versions, in the order they were started."""
+    return list(
+        rfx.proposals.filter(submitted_at__isnull=False)
+        .select_related("supplier")
+        .prefetch_related("versions", "terms_scores")
+        .order_by("created_at", "pk")
+    )
+
+
+def latest_snapshot(proposal: Proposal) -> dict[str, Any]:
+    """The last submitted version's snapshot (versions prefetched by `submitted_proposals`)."""
+    versions = list(proposal.versions.all())
+    if not versions:
+        return {}
+    return max(versions, key=lambda version: version.number).snapshot
+
+
+def supplier_names_for(user: User, rfx: RFx, proposals: list[Proposal]) -> dict[int, str]:
+    """Proposal id → `supplier_name_for`, in a constant number of queries."""
+    if not proposals:
+        return {}
+    blind = (
+        rfx.blind_grading
+        and not Membership.objects.filter(
+            user=user, organisation_id=rfx.buyer_id, role=Membership.Role.PROCUREMENT_MANAGER
+        ).exists()
+    )
+    if not blind:
+        return {proposal.pk: proposal.supplier.name for proposal in proposals}
+    own = set(
+        Membership.objects.filter(
+            user=user, organisation_id__in=[p.supplier_id for p in proposals]
+        ).values_list("organisation_id", flat=True)
+    )
+    pseudonyms = supplier_pseudonyms(rfx)
+    return {
+        p.pk: p.supplier.name if p.supplier_id in own else pseudonyms[p.supplier_id]
+        for p in proposals
+    }
+
+
+def scorecard_divergences(proposals: list[Proposal]) -> dict[int, list[str]]:
+    """Proposal id → maturity question codes where reviewers differ by 2 levels or more.
+
+    Takes `submitted_proposals(rfx)` (versions prefetched); one query whatever their number.
+    """
+    wanted: dict[tuple[int, int], int] = {}
+    for proposal in proposals:
+        number = latest_snapshot(proposal).get("maturity_assessment_version")
+        if proposal.maturity_assessment_id and number:
+            wanted[(proposal.maturity_assessment_id, number)] = proposal.pk
+    if not wanted:
+        return {}
+    rows = AssessmentVersion.objects.filter(
+        assessment_id__in=[assessment_id for assessment_id, _ in wanted],
+        scorecard__isnull=False,
+    ).values_list("assessment_id", "number", "scorecard__data__divergences")
+    result: dict[int, list[str]] = {}
+    for assessment_id, number, divergences in rows:
+        proposal_id = wanted.get((assessment_id, number))
+        if proposal_id is not None:
+            result[proposal_id] = list(divergences or [])
+    return result
