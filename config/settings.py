@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sweep-queued-reports": {"task": "assessments.tasks.sweep_reports", "schedule": 60.0},
     # Proposals are sealed by the server clock; this closes RFx whose deadline has passed.
     "close-due-rfx": {"task": "rfx.tasks.close_due_rfx", "schedule": 60.0},
+    # 72 h and 24 h reminders to invited suppliers who have not submitted (each sent once).
+    "rfx-deadline-reminders": {"task": "rfx.tasks.send_deadline_reminders", "schedule": 300.0},
 }
 
 CACHES = {
@@ -226,6 +228,10 @@ SPECTACULAR_SETTINGS = {
         "AssessmentStatusEnum": "assessments.models.Assessment.Status",
         "AnswerStatusEnum": "assessments.models.Answer.Status",
         "JobStatusEnum": "core.models.BackgroundJob.Status",
+        "RFxKindEnum": "rfx.models.RFx.Kind",
+        "RFxStatusEnum": "rfx.models.RFx.Status",
+        "InvitationStatusEnum": "rfx.models.Invitation.Status",
+        "ClarificationVisibilityEnum": "rfx.models.Clarification.Visibility",
     },
 }
 

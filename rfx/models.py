@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from core.models import TimeStampedModel
+from core.models import BackgroundJob, TimeStampedModel
 
 _TIMELINE = [
     "issue_date",
@@ -85,6 +85,9 @@ class RFx(TimeStampedModel):
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     technical_scores_locked_at = models.DateTimeField(null=True, blank=True)
+    # Deadline reminders go once each (rfx.reminders); set when sent.
+    reminded_72h_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_24h_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -409,3 +412,31 @@ class SupplierFeedback(TimeStampedModel):
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="feedback")
     proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="feedback")
     data = models.JSONField()
+
+
+def comparison_report_path(report: "ComparisonReport", filename: str) -> str:
+    return f"rfx/{report.rfx_id}/scorecards/{filename}"
+
+
+class ComparisonReport(BackgroundJob, TimeStampedModel):
+    """A rendered PDF comparison scorecard of an RFx (DESIGN §7).
+
+    What it shows depends on who asked: prices only for someone who may see them,
+    supplier names only for someone who is not grading blind. The flags record it,
+    so the file is only ever handed to people allowed to see as much.
+    """
+
+    rfx = models.ForeignKey(RFx, on_delete=models.CASCADE, related_name="comparison_reports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    with_prices = models.BooleanField(default=False)
+    with_names = models.BooleanField(default=True)
+    file = models.FileField(upload_to=comparison_report_path, blank=True, max_length=300)
+    size = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Comparison scorecard {self.pk} of {self.rfx_id}"

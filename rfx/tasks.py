@@ -19,3 +19,33 @@ def close_due_rfx(self) -> list[int]:
         return rfx_close_due()
     except TRANSIENT as error:
         raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def render_comparison_report(self, report_id: int) -> int | None:
+    """Render one comparison scorecard PDF; a failure is recorded on it for the page to retry."""
+    from rfx.models import ComparisonReport
+    from rfx.reports import comparison_render
+
+    try:
+        report = comparison_render(report_id=report_id)
+    except TRANSIENT as error:
+        ComparisonReport.objects.filter(pk=report_id, status=ComparisonReport.Status.FAILED).update(
+            status=ComparisonReport.Status.QUEUED
+        )
+        raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
+    except Exception:
+        logger.exception("Rendering comparison scorecard %s failed", report_id)
+        return None
+    return report.pk if report else None
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def send_deadline_reminders(self) -> list[int]:
+    """E-mail invited suppliers who have not submitted, 72 h and 24 h before the deadline (beat)."""
+    from rfx.reminders import send_deadline_reminders as send
+
+    try:
+        return send()
+    except TRANSIENT as error:
+        raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
