@@ -526,6 +526,9 @@ def rfx_close(*, rfx: RFx) -> RFx:
             assessment.save(update_fields=["reviewing_organisation", "updated_at"])
     for member in rfx.reviewers.select_related("reviewer"):
         _assign_to_proposals(rfx, member)
+    from rfx.reminders import notify_closed
+
+    notify_closed(rfx)  # e-mail the invited suppliers: the RFx has closed
     return rfx
 
 
@@ -1176,3 +1179,50 @@ def _feedback(result: dict | None, item: dict, rfx: RFx) -> dict:
         "currency": item["currency"],
         "weights": rfx.weights,
     }
+
+
+# --- registering from an invitation -------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_register(
+    *, token: str, username: str, password: str, first_name: str, last_name: str
+) -> User:
+    """A new account for someone holding a valid, unused invitation link.
+
+    The account gets the invitation's e-mail address and a supplier membership in the
+    invited organisation; the link itself is left for `invitation_redeem`.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import membership_create
+
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(token_hash=_hash_token(token or ""), token_used_at__isnull=True)
+        .exclude(token_hash="")
+        .select_related("supplier")
+        .first()
+    )
+    if invitation is None:
+        raise ApplicationError("This invitation link is not valid. Ask the buyer to send it again.")
+    username = (username or "").strip()
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+    )
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages)) from None
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages)) from None
+    user.set_password(password)
+    user.save()
+    membership_create(user=user, organisation=invitation.supplier, role=Membership.Role.SUPPLIER)
+    return user
