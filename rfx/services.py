@@ -422,6 +422,12 @@ def _addendum(rfx: RFx, *, user: User, summary: str, changes: dict, now: datetim
             if value is not None and value < moving:
                 setattr(rfx, name, value + shift)
             moving = getattr(rfx, name) or moving
+    # A later deadline deserves its reminders again (each is sent once per deadline).
+    remaining = rfx.proposal_deadline - now
+    if rfx.reminded_72h_at and remaining > timedelta(hours=72):
+        rfx.reminded_72h_at = None
+    if rfx.reminded_24h_at and remaining > timedelta(hours=24):
+        rfx.reminded_24h_at = None
     number = (rfx.addenda.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     text = " ".join((summary or "").split()) or "The RFx was changed."
     addendum = Addendum.objects.create(
@@ -1127,16 +1133,31 @@ def rfx_award(*, rfx: RFx, proposal: Proposal, justification: str, user: User) -
         SupplierFeedback.objects.create(
             award=award, proposal_id=item["proposal_id"], data=_feedback(result, item, rfx)
         )
-    recipients = [
-        address for invitation in _invited(rfx) for address in _supplier_emails(invitation)
-    ]
-    _notify(
-        f"Decision on {rfx.title}",
-        f'{rfx.buyer} has made its decision on "{rfx.title}". '
-        "Sign in to read the outcome and your feedback.",
-        list(dict.fromkeys(recipients)),
-    )
+    _notify_award(rfx, proposal, {item["supplier_id"] for item in inputs})
     return award
+
+
+def _notify_award(rfx: RFx, winner: Proposal, submitted: set[int]) -> None:
+    """The winner, each unsuccessful bidder (with its feedback link) and the others, apart."""
+    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    feedback = f"{site}/rfx/{rfx.pk}/feedback/"
+    for invitation in _invited(rfx):
+        if invitation.supplier_id == winner.supplier_id:
+            subject = f"Awarded: {rfx.title}"
+            body = (
+                f'{rfx.buyer} has chosen your proposal for "{rfx.title}". '
+                f"The buyer will contact you about the contract. Details: {feedback}"
+            )
+        elif invitation.supplier_id in submitted:
+            subject = f"Decision on {rfx.title}"
+            body = (
+                f'{rfx.buyer} has chosen another proposal for "{rfx.title}". '
+                f"Your scores against the weights are in your feedback: {feedback}"
+            )
+        else:
+            subject = f"Decision on {rfx.title}"
+            body = f'{rfx.buyer} has made its decision on "{rfx.title}".'
+        _notify(subject, body, _supplier_emails(invitation))
 
 
 def _ranking(rfx: RFx, inputs: list[dict]) -> dict | None:

@@ -785,3 +785,43 @@ def test_the_assessment_pages_and_api_cannot_change_a_proposal_after_the_deadlin
                 call()
     assert assessment.answers.get().status == "yes"
     assert not assessment.evidence.exists()
+
+
+def test_the_award_tells_the_winner_and_points_the_others_to_their_feedback(
+    evaluated_rfx,
+    proposal_a,
+    proposal_b,
+    buyer,
+    supplier_a,
+    supplier_b,
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rfx_award(
+            rfx=evaluated_rfx, proposal=proposal_a, justification="Best value.", user=buyer
+        )
+    by_recipient = {address: message for message in mail.outbox for address in message.to}
+    won, lost = by_recipient[supplier_a.email], by_recipient[supplier_b.email]
+    assert won.subject.startswith("Awarded:")
+    assert lost.subject.startswith("Decision on")
+    assert f"/rfx/{evaluated_rfx.pk}/feedback/" in lost.body
+    assert "Best value." not in won.body + lost.body  # the justification stays with the buyer
+
+
+def test_an_addendum_that_moves_the_deadline_rearms_the_reminders(published_rfx, buyer, timeline):
+    from django.utils import timezone
+
+    published_rfx.reminded_72h_at = timezone.now()
+    published_rfx.reminded_24h_at = timezone.now()
+    published_rfx.save(update_fields=["reminded_72h_at", "reminded_24h_at"])
+    services.rfx_update(
+        rfx=published_rfx,
+        user=buyer,
+        summary="More time to answer.",
+        proposal_deadline=published_rfx.proposal_deadline + DAY * 10,
+    )
+    published_rfx.refresh_from_db()
+    assert (published_rfx.reminded_72h_at, published_rfx.reminded_24h_at) == (None, None)
