@@ -12,8 +12,10 @@ from assessments.models import Assessment
 from config.celery import app
 from rfx import reports
 from rfx.models import RFx
-from tests.integration.conftest import result_of
-from tests.integration.conftest import worker  # noqa: F401 — the real worker fixture
+from tests.integration.conftest import (
+    result_of,
+    worker,  # noqa: F401 — the real worker fixture
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
