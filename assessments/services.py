@@ -621,6 +621,10 @@ def reviewer_score_set(
         )
     if score not in (0, 1, 2, 3):
         raise ApplicationError("A score is 0 (not met), 1 (partially met), 2 (met) or 3 (exceeds).")
+    if assessment.kind == Assessment.Kind.PROPOSAL:
+        from rfx.services import require_reviewer_criterion  # rfx builds on assessments
+
+        require_reviewer_criterion(assessment, reviewer, question)
     # Scores stay independent: once submitted, the reviewer has seen the others' scores.
     if _active_assignment(assessment, reviewer).submitted_at is not None:
         raise ApplicationError(

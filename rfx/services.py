@@ -658,6 +658,27 @@ def require_proposal_open(assessment: Assessment) -> None:
     _require_before_deadline(proposal.rfx)
 
 
+def require_reviewer_criterion(assessment: Assessment, reviewer: User, question) -> None:
+    """A reviewer assigned to some criteria of an RFx scores only questions of those criteria."""
+    codes = (
+        RFxReviewer.objects.filter(
+            Q(rfx__proposals__maturity_assessment=assessment)
+            | Q(rfx__proposals__extra_assessment=assessment),
+            reviewer=reviewer,
+        )
+        .values_list("criterion_codes", flat=True)
+        .first()
+    )
+    criterion = question.criterion.code
+    if codes and assessment.framework_id == question.framework_id and criterion not in codes:
+        # Only the maturity questionnaire is split by criterion; extra questions are for all.
+        if Proposal.objects.filter(maturity_assessment=assessment).exists():
+            raise ApplicationError(
+                f"You are assigned to criteria {', '.join(codes)} of this RFx; "
+                f"question {question.code} belongs to criterion {criterion}."
+            )
+
+
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User, accept_terms: bool) -> Invitation:
     _require_supplier_member(invitation.supplier_id, user)

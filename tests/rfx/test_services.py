@@ -825,3 +825,32 @@ def test_an_addendum_that_moves_the_deadline_rearms_the_reminders(published_rfx,
     )
     published_rfx.refresh_from_db()
     assert (published_rfx.reminded_72h_at, published_rfx.reminded_24h_at) == (None, None)
+
+
+def test_a_reviewer_assigned_to_some_criteria_scores_only_those(closed_rfx, proposal_a, buyer):
+    from accounts.models import Membership
+    from assessments import services as assessment_services
+    from tests.factories import MembershipFactory, UserFactory
+
+    frank = MembershipFactory(
+        user=UserFactory(username="frank"),
+        organisation=closed_rfx.buyer,
+        role=Membership.Role.REVIEWER,
+    ).user
+    member = services.rfx_reviewer_assign(
+        rfx=closed_rfx, reviewer=frank, user=buyer, criterion_codes=["1"]
+    )
+    services.rfx_reviewer_declare_no_conflict(member=member, user=frank)
+    assessment = proposal_a.maturity_assessment
+    assessment.refresh_from_db()
+    questions = closed_rfx.framework.questions
+    assessment_services.reviewer_score_set(
+        assessment=assessment, question=questions.get(code="1.1"), reviewer=frank, score=2
+    )
+    with pytest.raises(ApplicationError, match="assigned to criteria 1 of this RFx"):
+        assessment_services.reviewer_score_set(
+            assessment=assessment, question=questions.get(code="2.1"), reviewer=frank, score=2
+        )
+    assert list(
+        assessment.reviewer_scores.filter(reviewer=frank).values_list("question__code", flat=True)
+    ) == ["1.1"]
