@@ -660,23 +660,20 @@ def require_proposal_open(assessment: Assessment) -> None:
 
 def require_reviewer_criterion(assessment: Assessment, reviewer: User, question) -> None:
     """A reviewer assigned to some criteria of an RFx scores only questions of those criteria."""
+    # Only the maturity questionnaire is split by criterion; extra questions are for all.
     codes = (
         RFxReviewer.objects.filter(
-            Q(rfx__proposals__maturity_assessment=assessment)
-            | Q(rfx__proposals__extra_assessment=assessment),
-            reviewer=reviewer,
+            rfx__proposals__maturity_assessment=assessment, reviewer=reviewer
         )
         .values_list("criterion_codes", flat=True)
         .first()
     )
     criterion = question.criterion.code
-    if codes and assessment.framework_id == question.framework_id and criterion not in codes:
-        # Only the maturity questionnaire is split by criterion; extra questions are for all.
-        if Proposal.objects.filter(maturity_assessment=assessment).exists():
-            raise ApplicationError(
-                f"You are assigned to criteria {', '.join(codes)} of this RFx; "
-                f"question {question.code} belongs to criterion {criterion}."
-            )
+    if codes and criterion not in codes:
+        raise ApplicationError(
+            f"You are assigned to criteria {', '.join(codes)} of this RFx; "
+            f"question {question.code} belongs to criterion {criterion}."
+        )
 
 
 @transaction.atomic
