@@ -122,3 +122,7 @@ rules.add_perm(
     "rfx.view_price", is_proposal_supplier | (is_opened & is_technical_locked & evaluator)
 )
 rules.add_perm("rfx.score_terms", is_opened & is_cleared_reviewer & ~is_technical_locked)
+# On an RFx, for its API and pages (the proposal-level rules above need a proposal)
+rules.add_perm("rfx.start_proposal", is_invited_supplier)
+rules.add_perm("rfx.view_evaluation", is_opened & evaluator)
+rules.add_perm("rfx.view_evaluation_price", is_opened & is_technical_locked & evaluator)

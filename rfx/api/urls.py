@@ -1,1 +1,70 @@
-urlpatterns: list = []
+from django.urls import path
+
+from rfx.api import views
+
+urlpatterns = [
+    path("rfx/", views.RFxListCreateApi.as_view(), name="api-rfx-list"),
+    path(
+        "rfx/invitations/accept/",
+        views.InvitationAcceptApi.as_view(),
+        name="api-rfx-invitation-accept",
+    ),
+    path(
+        "rfx/invitations/decline/",
+        views.InvitationDeclineApi.as_view(),
+        name="api-rfx-invitation-decline",
+    ),
+    path("rfx/<int:rfx_id>/", views.RFxDetailApi.as_view(), name="api-rfx-detail"),
+    path("rfx/<int:rfx_id>/publish/", views.RFxPublishApi.as_view(), name="api-rfx-publish"),
+    path("rfx/<int:rfx_id>/cancel/", views.RFxCancelApi.as_view(), name="api-rfx-cancel"),
+    path(
+        "rfx/<int:rfx_id>/sections/<slug:key>/",
+        views.SectionApi.as_view(),
+        name="api-rfx-section",
+    ),
+    path(
+        "rfx/<int:rfx_id>/invitations/",
+        views.InvitationListCreateApi.as_view(),
+        name="api-rfx-invitation-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/clarifications/",
+        views.ClarificationListCreateApi.as_view(),
+        name="api-rfx-clarification-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/clarifications/<int:clarification_id>/answer/",
+        views.ClarificationAnswerApi.as_view(),
+        name="api-rfx-clarification-answer",
+    ),
+    path(
+        "rfx/<int:rfx_id>/submissions/",
+        views.SubmissionListApi.as_view(),
+        name="api-rfx-submission-list",
+    ),
+    path("rfx/<int:rfx_id>/proposal/", views.OwnProposalApi.as_view(), name="api-rfx-proposal"),
+    path(
+        "rfx/<int:rfx_id>/proposal/submit/",
+        views.OwnProposalSubmitApi.as_view(),
+        name="api-rfx-proposal-submit",
+    ),
+    path(
+        "rfx/<int:rfx_id>/proposals/",
+        views.ProposalListApi.as_view(),
+        name="api-rfx-proposal-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/terms-scores/<int:proposal_id>/",
+        views.TermsScoreApi.as_view(),
+        name="api-rfx-terms-score",
+    ),
+    path(
+        "rfx/<int:rfx_id>/declaration/",
+        views.DeclarationApi.as_view(),
+        name="api-rfx-declaration",
+    ),
+    path("rfx/<int:rfx_id>/lock/", views.LockApi.as_view(), name="api-rfx-lock"),
+    path("rfx/<int:rfx_id>/evaluated/", views.EvaluatedApi.as_view(), name="api-rfx-evaluated"),
+    path("rfx/<int:rfx_id>/ranking/", views.RankingApi.as_view(), name="api-rfx-ranking"),
+    path("rfx/<int:rfx_id>/award/", views.AwardApi.as_view(), name="api-rfx-award"),
+]

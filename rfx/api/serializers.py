@@ -1,0 +1,422 @@
+"""Input and output shapes of the RFx API (DESIGN §6, §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import SkipField
+
+from assessments.api.serializers import (
+    ErrorSerializer,  # noqa: F401  (the error shape of the RFx API too)
+    FrameworkRefSerializer,
+    OrganisationRefSerializer,
+)
+from rfx.models import (
+    Addendum,
+    Clarification,
+    Invitation,
+    Proposal,
+    ProposalVersion,
+    RFx,
+    Section,
+    TermsScore,
+)
+
+TIMELINE_FIELDS = (
+    "issue_date",
+    "clarification_deadline",
+    "proposal_deadline",
+    "shortlist_date",
+    "contract_drafting_date",
+)
+WEIGHT_FIELDS = ("weight_maturity", "weight_extra", "weight_terms", "weight_cost")
+SETTING_FIELDS = ("has_competition", "disqualify_on_critical_red_flags", "blind_grading")
+
+
+class _Omittable:
+    """Left out of the output when the data has no such key (a null is sent as null)."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        if isinstance(instance, Mapping) and self.source not in instance:
+            raise SkipField()
+        return super().get_attribute(instance)
+
+
+class OmittableCharField(_Omittable, serializers.CharField):
+    pass
+
+
+class OmittableFloatField(_Omittable, serializers.FloatField):
+    pass
+
+
+# --- RFx ----------------------------------------------------------------------------------------
+
+
+class RFxListSerializer(serializers.ModelSerializer):
+    buyer = OrganisationRefSerializer()
+    kind = serializers.ChoiceField(choices=RFx.Kind.choices)
+    status = serializers.ChoiceField(choices=RFx.Status.choices)
+
+    class Meta:
+        model = RFx
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "status",
+            "buyer",
+            "clarification_deadline",
+            "proposal_deadline",
+            "updated_at",
+        ]
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Section
+        fields = ["key", "title", "guidance", "body", "order", "updated_at"]
+
+
+class AddendumSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Addendum
+        fields = ["number", "summary", "deadline_before", "deadline_after", "created_at"]
+
+
+class RFxDetailSerializer(RFxListSerializer):
+    framework = FrameworkRefSerializer(allow_null=True)
+    extra_framework = FrameworkRefSerializer(allow_null=True)
+    sections = SectionSerializer(many=True, source="section_rows")
+    addenda = AddendumSerializer(many=True, source="addendum_rows")
+
+    class Meta(RFxListSerializer.Meta):
+        fields = [
+            *RFxListSerializer.Meta.fields,
+            "cancel_reason",
+            "framework",
+            "extra_framework",
+            *WEIGHT_FIELDS,
+            *SETTING_FIELDS,
+            *TIMELINE_FIELDS,
+            "published_at",
+            "closed_at",
+            "technical_scores_locked_at",
+            "created_at",
+            "sections",
+            "addenda",
+        ]
+
+
+class RFxCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=RFx.Kind.choices, default=RFx.Kind.RFP)
+    framework = serializers.SlugField(
+        max_length=80,
+        required=False,
+        help_text="Slug of the maturity framework suppliers answer; it can be chosen later.",
+    )
+    framework_version = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="The framework's version; the latest when left out.",
+    )
+    buyer = serializers.SlugField(
+        max_length=80,
+        required=False,
+        help_text="The buyer organisation; needed only when you manage procurement for several.",
+    )
+
+
+class RFxUpdateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    framework = serializers.SlugField(max_length=80, required=False)
+    framework_version = serializers.CharField(max_length=32, required=False)
+    weight_maturity = serializers.FloatField(required=False)
+    weight_extra = serializers.FloatField(required=False)
+    weight_terms = serializers.FloatField(required=False)
+    weight_cost = serializers.FloatField(required=False)
+    has_competition = serializers.BooleanField(required=False)
+    disqualify_on_critical_red_flags = serializers.BooleanField(required=False)
+    blind_grading = serializers.BooleanField(required=False)
+    issue_date = serializers.DateTimeField(required=False, allow_null=True)
+    clarification_deadline = serializers.DateTimeField(required=False, allow_null=True)
+    proposal_deadline = serializers.DateTimeField(required=False, allow_null=True)
+    shortlist_date = serializers.DateTimeField(required=False, allow_null=True)
+    contract_drafting_date = serializers.DateTimeField(required=False, allow_null=True)
+    summary = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="After publishing: what changed, for the addendum sent to suppliers.",
+    )
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class SectionInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=200_000, allow_blank=True, help_text="Rich text; it is sanitised on save."
+    )
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    supplier = OrganisationRefSerializer()
+    status = serializers.ChoiceField(choices=Invitation.Status.choices)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "rfx",
+            "supplier",
+            "email",
+            "status",
+            "decline_reason",
+            "token_sent_at",
+            "terms_accepted_at",
+            "responded_at",
+            "created_at",
+        ]
+
+
+class InvitationCreateInputSerializer(serializers.Serializer):
+    supplier = serializers.SlugField(max_length=80, help_text="Slug of the supplier organisation.")
+    email = serializers.EmailField(help_text="Where the one-time invitation link goes.")
+
+
+class InvitationAcceptInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token of the one-time link.")
+    accept_terms = serializers.BooleanField(help_text="You accept the terms of taking part.")
+
+
+class InvitationDeclineInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token of the one-time link.")
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+# --- clarifications -----------------------------------------------------------------------------
+
+
+class ClarificationSerializer(serializers.Serializer):
+    """Suppliers get `supplier` and `asked_by` as null, always: they never learn who asked."""
+
+    id = serializers.IntegerField()
+    question = serializers.CharField()
+    answer = serializers.CharField(allow_blank=True)
+    visibility = serializers.ChoiceField(choices=Clarification.Visibility.choices)
+    created_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    mine = serializers.BooleanField(help_text="Your organisation asked it.")
+    supplier = OrganisationRefSerializer(allow_null=True, help_text="Shown to the buyer only.")
+    asked_by = serializers.CharField(allow_null=True, help_text="Shown to the buyer only.")
+
+
+class ClarificationAskInputSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=5000, allow_blank=True)
+
+
+class ClarificationAnswerInputSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=10000, allow_blank=True)
+    publish = serializers.BooleanField(
+        default=False,
+        help_text="Publish the question and answer to every invited supplier, without the asker.",
+    )
+
+
+# --- submissions and proposals ------------------------------------------------------------------
+
+
+class SubmissionSerializer(serializers.Serializer):
+    supplier = serializers.CharField(help_text="Its name, or its pseudonym under blind grading.")
+    submitted_at = serializers.DateTimeField()
+
+
+class ProposalVersionSerializer(serializers.ModelSerializer):
+    submitted_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = ProposalVersion
+        fields = ["number", "submitted_at"]
+
+
+class OwnProposalSerializer(serializers.ModelSerializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    supplier = OrganisationRefSerializer()
+    maturity_assessment = serializers.IntegerField(
+        source="maturity_assessment_id",
+        allow_null=True,
+        help_text="Answer it through /api/v1/assessments/<id>/.",
+    )
+    extra_assessment = serializers.IntegerField(source="extra_assessment_id", allow_null=True)
+    price_amount = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    versions = ProposalVersionSerializer(many=True, source="version_rows")
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "rfx",
+            "supplier",
+            "maturity_assessment",
+            "extra_assessment",
+            "licence_terms",
+            "service_terms",
+            "price_amount",
+            "price_currency",
+            "submitted_at",
+            "needs_reconfirmation",
+            "versions",
+        ]
+
+
+class ProposalUpdateInputSerializer(serializers.Serializer):
+    licence_terms = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    service_terms = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    price_amount = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="An amount such as 125000.00; null or empty clears the price.",
+    )
+    price_currency = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="ISO code such as GBP."
+    )
+
+
+class SubmittedProposalSerializer(serializers.Serializer):
+    """A submitted proposal as the evaluation team reads it, from its latest submission.
+
+    `price_amount` and `price_currency` are left out until the technical scores are locked.
+    """
+
+    id = serializers.IntegerField()
+    supplier = serializers.CharField(help_text="Its name, or its pseudonym under blind grading.")
+    version = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    maturity_assessment = serializers.IntegerField(allow_null=True)
+    extra_assessment = serializers.IntegerField(allow_null=True)
+    licence_terms = serializers.CharField(allow_blank=True)
+    service_terms = serializers.CharField(allow_blank=True)
+    price_amount = OmittableCharField(required=False, allow_null=True)
+    price_currency = OmittableCharField(required=False, allow_blank=True)
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+class DeclarationSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    reviewer = serializers.CharField(source="reviewer.username")
+    is_lead = serializers.BooleanField()
+    criterion_codes = serializers.ListField(child=serializers.CharField())
+    no_conflict_declared_at = serializers.DateTimeField()
+
+
+class TermsScoreInputSerializer(serializers.Serializer):
+    score = serializers.ChoiceField(
+        choices=[(0, "Not met"), (1, "Partially met"), (2, "Met"), (3, "Exceeds")]
+    )
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class TermsScoreSerializer(serializers.ModelSerializer):
+    proposal = serializers.IntegerField(source="proposal_id")
+
+    class Meta:
+        model = TermsScore
+        fields = ["proposal", "score", "comment", "updated_at"]
+
+
+class BreakdownSerializer(serializers.Serializer):
+    component = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField()
+    weight = serializers.FloatField()
+    share = serializers.FloatField()
+    contribution = serializers.FloatField()
+
+
+class ComponentsSerializer(serializers.Serializer):
+    maturity = serializers.FloatField(allow_null=True)
+    extra = serializers.FloatField(allow_null=True)
+    terms = serializers.FloatField(allow_null=True)
+    cost = OmittableFloatField(
+        allow_null=True, required=False, help_text="Left out until the price envelope opens."
+    )
+
+
+class RankingEntrySerializer(serializers.Serializer):
+    proposal_id = serializers.IntegerField()
+    supplier_name = serializers.CharField(help_text="Its pseudonym under blind grading.")
+    rank = serializers.IntegerField(allow_null=True)
+    total = serializers.FloatField(allow_null=True)
+    price = OmittableCharField(
+        allow_null=True, required=False, help_text="Left out until the price envelope opens."
+    )
+    currency = OmittableCharField(
+        allow_null=True, required=False, help_text="Left out until the price envelope opens."
+    )
+    components = ComponentsSerializer()
+    terms_score = serializers.FloatField(allow_null=True)
+    breakdown = BreakdownSerializer(many=True)
+    competition_passed = serializers.BooleanField(allow_null=True)
+    open_critical_red_flags = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class WeightSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    weight = serializers.FloatField()
+    share = serializers.FloatField()
+    left_out = serializers.BooleanField()
+
+
+class WeightsSerializer(serializers.Serializer):
+    maturity = WeightSerializer()
+    extra = WeightSerializer()
+    terms = WeightSerializer()
+    cost = WeightSerializer(required=False, help_text="Left out until the price envelope opens.")
+
+
+class SensitivitySerializer(serializers.Serializer):
+    weight = serializers.CharField()
+    current = serializers.FloatField()
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class RankingSerializer(serializers.Serializer):
+    price_visible = serializers.BooleanField(
+        help_text="False until the technical scores are locked: cost is then left out of the "
+        "totals and every price and cost field is omitted."
+    )
+    ranking = RankingEntrySerializer(many=True)
+    excluded = RankingEntrySerializer(many=True)
+    weights = WeightsSerializer()
+    sensitivity = SensitivitySerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class AwardInputSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField(help_text="Id of the preferred proposal.")
+    justification = serializers.CharField(max_length=10000, allow_blank=True)
+
+
+class AwardSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    proposal = serializers.IntegerField(source="proposal_id")
+    supplier = serializers.CharField(source="proposal.supplier.name")
+    justification = serializers.CharField()
+    awarded_at = serializers.DateTimeField(source="created_at")
