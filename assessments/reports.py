@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -667,41 +667,39 @@ def _failure_reason(error: Exception) -> str:
     return message[:2000]
 
 
-def report_render(*, report_id: int) -> Report | None:
-    """Render the report's PDF and store it; safe to run twice.
-
-    The claim is a conditional update, so a second worker stops at once; a
-    job still marked running long after it started belongs to a worker that
-    died, and the redelivered task may take it over. The
-    file is written first and the row updated after, in one statement; the
-    previous file, if a retry replaces one, is deleted only once the row
-    points at the new one, so the row never names a missing file.
-    """
+def claim_report(model, report_id: int) -> bool:
+    """Claim a PDF job with a conditional update, so a second worker stops at once; a job
+    still marked running long after it started belongs to a worker that died, and the
+    redelivered task may take it over."""
     now = timezone.now()
-    claimable = Q(status__in=[Report.Status.QUEUED, Report.Status.FAILED]) | Q(
-        status=Report.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER
+    claimable = Q(status__in=[model.Status.QUEUED, model.Status.FAILED]) | Q(
+        status=model.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER
     )
-    claimed = Report.objects.filter(claimable, pk=report_id).update(
-        status=Report.Status.RUNNING, started_at=now, error=""
+    return bool(
+        model.objects.filter(claimable, pk=report_id).update(
+            status=model.Status.RUNNING, started_at=now, error=""
+        )
     )
-    if not claimed:
-        return None
-    report = Report.objects.select_related(
-        "version",
-        "assessment__framework",
-        "assessment__organisation",
-        "assessment__reviewing_organisation",
-    ).get(pk=report_id)
+
+
+def store_rendered_pdf(report, filename: str, render: Callable[[], bytes]):
+    """Render and store a claimed job's PDF, then mark it done, or failed with the reason.
+
+    The file is written first and the row updated after, in one statement; the
+    previous file, if a retry replaces one, is deleted only once the row points
+    at the new one, so the row never names a missing file.
+    """
+    model = type(report)
     previous_name = report.file.name if report.file else ""
     new_name = ""
     try:
-        pdf = render_pdf(render_html(report_context(report)))
-        report.file.save(report_filename(report), ContentFile(pdf), save=False)
+        pdf = render()
+        report.file.save(filename, ContentFile(pdf), save=False)
         new_name = report.file.name
-        Report.objects.filter(pk=report_id).update(
+        model.objects.filter(pk=report.pk).update(
             file=new_name,
             size=len(pdf),
-            status=Report.Status.DONE,
+            status=model.Status.DONE,
             finished_at=timezone.now(),
             error="",
             attempts=report.attempts + 1,
@@ -709,8 +707,8 @@ def report_render(*, report_id: int) -> Report | None:
     except Exception as error:
         if new_name and new_name != previous_name:
             report.file.storage.delete(new_name)
-        Report.objects.filter(pk=report_id).update(
-            status=Report.Status.FAILED,
+        model.objects.filter(pk=report.pk).update(
+            status=model.Status.FAILED,
             finished_at=timezone.now(),
             error=_failure_reason(error),
             attempts=report.attempts + 1,
@@ -723,3 +721,21 @@ def report_render(*, report_id: int) -> Report | None:
         report.file.storage.delete(previous_name)
     report.refresh_from_db()
     return report
+
+
+def report_render(*, report_id: int) -> Report | None:
+    """Render the report's PDF and store it; safe to run twice (see claim_report and
+    store_rendered_pdf)."""
+    if not claim_report(Report, report_id):
+        return None
+    report = Report.objects.select_related(
+        "version",
+        "assessment__framework",
+        "assessment__organisation",
+        "assessment__reviewing_organisation",
+    ).get(pk=report_id)
+    return store_rendered_pdf(
+        report,
+        report_filename(report),
+        lambda: render_pdf(render_html(report_context(report))),
+    )

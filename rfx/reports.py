@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -27,11 +26,11 @@ from accounts.models import User
 from assessments.models import Scorecard
 from assessments.reports import (
     PRODUCT_NAME,
-    RUNNING_STALE_AFTER,
-    _failure_reason,
+    claim_report,
     competition_block,
     percent,
     render_pdf,
+    store_rendered_pdf,
 )
 from core.exceptions import ApplicationError
 from rfx.evaluation import LABELS, rank
@@ -324,48 +323,16 @@ def report_filename(report: ComparisonReport) -> str:
 
 def comparison_render(*, report_id: int) -> ComparisonReport | None:
     """Render the scorecard's PDF and store it; safe to run twice (see report_render)."""
-    now = timezone.now()
-    claimable = Q(status__in=[ComparisonReport.Status.QUEUED, ComparisonReport.Status.FAILED]) | Q(
-        status=ComparisonReport.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER
-    )
-    claimed = ComparisonReport.objects.filter(claimable, pk=report_id).update(
-        status=ComparisonReport.Status.RUNNING, started_at=now, error=""
-    )
-    if not claimed:
+    if not claim_report(ComparisonReport, report_id):
         return None
     report = ComparisonReport.objects.select_related("rfx__buyer", "rfx__framework").get(
         pk=report_id
     )
-    previous_name = report.file.name if report.file else ""
-    new_name = ""
-    try:
+
+    def render() -> bytes:
         data = comparison_data(
             report.rfx, with_prices=report.with_prices, with_names=report.with_names
         )
-        pdf = render_pdf(render_html(build_context(report.rfx, data, report_id=report.pk)))
-        report.file.save(report_filename(report), ContentFile(pdf), save=False)
-        new_name = report.file.name
-        ComparisonReport.objects.filter(pk=report_id).update(
-            file=new_name,
-            size=len(pdf),
-            status=ComparisonReport.Status.DONE,
-            finished_at=timezone.now(),
-            error="",
-            attempts=report.attempts + 1,
-        )
-    except Exception as error:
-        if new_name and new_name != previous_name:
-            report.file.storage.delete(new_name)
-        ComparisonReport.objects.filter(pk=report_id).update(
-            status=ComparisonReport.Status.FAILED,
-            finished_at=timezone.now(),
-            error=_failure_reason(error),
-            attempts=report.attempts + 1,
-        )
-        if isinstance(error, ApplicationError):
-            return None
-        raise
-    if previous_name and previous_name != new_name:
-        report.file.storage.delete(previous_name)
-    report.refresh_from_db()
-    return report
+        return render_pdf(render_html(build_context(report.rfx, data, report_id=report.pk)))
+
+    return store_rendered_pdf(report, report_filename(report), render)
