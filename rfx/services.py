@@ -100,7 +100,8 @@ def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What is stored of a one-time link's token: only its hash."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -601,7 +602,7 @@ def invitation_send(*, invitation: Invitation, user: User | None = None) -> str:
     if rfx.status != S.PUBLISHED:
         raise ApplicationError("Invitations are sent when the RFx is published.")
     token = secrets.token_urlsafe(32)
-    invitation.token_hash = _hash_token(token)
+    invitation.token_hash = hash_token(token)
     invitation.token_sent_at = timezone.now()
     invitation.token_used_at = None
     invitation.save(update_fields=["token_hash", "token_sent_at", "token_used_at", "updated_at"])
@@ -621,7 +622,7 @@ def invitation_redeem(*, token: str, user: User) -> Invitation:
     """Follow the one-time link: it works once, for a member of the invited supplier."""
     invitation = (
         Invitation.objects.select_for_update()
-        .filter(token_hash=_hash_token(token or ""))
+        .filter(token_hash=hash_token(token or ""))
         .exclude(token_hash="")
         .select_related("rfx", "supplier")
         .first()
@@ -711,6 +712,18 @@ def invitation_decline(*, invitation: Invitation, user: User, reason: str) -> In
     invitation.responded_by = user
     invitation.save()
     return invitation
+
+
+@transaction.atomic
+def invitation_respond(
+    *, token: str, user: User, accept_terms: bool | None = None, reason: str | None = None
+) -> Invitation:
+    """Answer an invitation through its one-time link: the link is used only if the answer
+    (acceptance when `reason` is None, otherwise declining) is recorded."""
+    invitation = invitation_redeem(token=token, user=user)
+    if reason is None:
+        return invitation_accept(invitation=invitation, user=user, accept_terms=bool(accept_terms))
+    return invitation_decline(invitation=invitation, user=user, reason=reason)
 
 
 def _accepted_invitation(rfx: RFx, user: User) -> Invitation:
@@ -1239,7 +1252,7 @@ def invitation_register(
 
     invitation = (
         Invitation.objects.select_for_update()
-        .filter(token_hash=_hash_token(token or ""), token_used_at__isnull=True)
+        .filter(token_hash=hash_token(token or ""), token_used_at__isnull=True)
         .exclude(token_hash="")
         .select_related("supplier")
         .first()

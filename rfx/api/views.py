@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -364,12 +363,9 @@ class InvitationAcceptApi(APIView):
         serializer = s.InvitationAcceptInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # One transaction: a refused acceptance leaves the link unused.
-        with transaction.atomic():
-            invitation = services.invitation_redeem(token=data["token"], user=request.user)
-            invitation = services.invitation_accept(
-                invitation=invitation, user=request.user, accept_terms=data["accept_terms"]
-            )
+        invitation = services.invitation_respond(
+            token=data["token"], user=request.user, accept_terms=data["accept_terms"]
+        )
         return Response(s.InvitationSerializer(invitation).data)
 
 
@@ -384,11 +380,9 @@ class InvitationDeclineApi(APIView):
         serializer = s.InvitationDeclineInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():
-            invitation = services.invitation_redeem(token=data["token"], user=request.user)
-            invitation = services.invitation_decline(
-                invitation=invitation, user=request.user, reason=data["reason"]
-            )
+        invitation = services.invitation_respond(
+            token=data["token"], user=request.user, reason=data["reason"]
+        )
         return Response(s.InvitationSerializer(invitation).data)
 
 

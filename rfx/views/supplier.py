@@ -8,7 +8,6 @@ Every write goes through a service, which checks the server's clock itself.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -16,7 +15,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -99,9 +97,7 @@ def _own_invitation(rfx: RFx, user: User) -> Invitation | None:
 def _invitation_for_token(token: str) -> Invitation | None:
     """A link that still works: known, unused, and its RFx still taking proposals."""
     invitation = (
-        Invitation.objects.filter(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), token_used_at__isnull=True
-        )
+        Invitation.objects.filter(token_hash=services.hash_token(token), token_used_at__isnull=True)
         .exclude(token_hash="")
         .select_related("rfx", "rfx__buyer", "supplier")
         .first()
@@ -149,10 +145,13 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         form = accept_form if action == "accept" else decline_form
         if form.is_valid():
             try:
-                # The link is used only if the answer is recorded.
-                with transaction.atomic():
-                    redeemed = services.invitation_redeem(token=token, user=user)
-                    _respond(redeemed, user, action, form.cleaned_data)
+                data = form.cleaned_data
+                services.invitation_respond(
+                    token=token,
+                    user=user,
+                    accept_terms=data.get("accept_terms"),
+                    reason=data["reason"] if action == "decline" else None,
+                )
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
