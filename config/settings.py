@@ -126,11 +126,25 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
 AWS_SECRET_ACCESS_KEY = secret("AWS_SECRET_ACCESS_KEY")
+# Hidden competition labels live apart from every other upload (a folder of their own, or
+# a prefix of their own in the bucket): no page serves that place, only the scoring worker
+# and the buyer's own download read it.
+HIDDEN_MEDIA_ROOT = Path(
+    env.str("HIDDEN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "hidden"))
+)
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}
         if AWS_STORAGE_BUCKET_NAME
         else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "hidden": (
+        {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"location": "hidden"}}
+        if AWS_STORAGE_BUCKET_NAME
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(HIDDEN_MEDIA_ROOT)},
+        }
     ),
     "staticfiles": {
         "BACKEND": (
@@ -192,6 +206,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "close-due-rfx": {"task": "rfx.tasks.close_due_rfx", "schedule": 60.0},
     # 72 h and 24 h reminders to invited suppliers who have not submitted (each sent once).
     "rfx-deadline-reminders": {"task": "rfx.tasks.send_deadline_reminders", "schedule": 300.0},
+    # Prediction files saved while the broker was down get scored once it is back.
+    "sweep-unscored-predictions": {"task": "rfx.tasks.sweep_unscored_predictions", "schedule": 60.0},
 }
 
 CACHES = {

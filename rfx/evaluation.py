@@ -30,7 +30,8 @@ Decisions (the tests pin each of them):
 - Prices are compared only in one currency: proposals with prices in more than one
   currency (a missing currency counts as one of them) are refused with a message that
   names them. Codes are compared upper-cased.
-- Gate: when any proposal has a competition result the RFx has a competition; a
+- Gate: when the settings say the RFx has a competition (or, when they do not say,
+  when any proposal has a competition result) a
   proposal that failed is not ranked ("did not pass the competition bar") and one with
   no result is not ranked either ("no competition result"). With
   ``disqualify_on_critical_red_flags``, an open critical red flag also excludes
@@ -162,6 +163,9 @@ class EvaluationSettings:
     """The RFx's evaluation settings (a dict with these keys is accepted too)."""
 
     disqualify_on_critical_red_flags: bool = False
+    # True: the RFx has a competition, so a proposal with no result is not ranked even when
+    # nobody has one yet. None: inferred from the proposals (any with a result).
+    has_competition: bool | None = None
 
 
 @dataclass
@@ -424,7 +428,11 @@ def rank(
         )
     weight_sum = math.fsum(cleaned_weights[name] for name in applied)
 
-    has_competition = any(c.competition_passed is not None for c in candidates)
+    has_competition = (
+        any(c.competition_passed is not None for c in candidates)
+        if rfx_settings.has_competition is None
+        else rfx_settings.has_competition
+    )
     for candidate in candidates:
         candidate.reasons = _exclusion_reasons(candidate, applied, has_competition, rfx_settings)
     ranked = [c for c in candidates if not c.reasons]

@@ -440,3 +440,182 @@ class ComparisonReport(BackgroundJob, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Comparison scorecard {self.pk} of {self.rfx_id}"
+
+
+# --- proposal documents -------------------------------------------------------------------------
+
+
+def proposal_document_path(document: "ProposalDocument", filename: str) -> str:
+    return f"rfx/{document.proposal.rfx_id}/proposals/{document.proposal_id}/documents/{filename}"
+
+
+class CurrentDocumentManager(models.Manager):
+    """Documents still on the proposal; ones removed after a submission stay for its versions."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
+class ProposalDocument(TimeStampedModel):
+    """A file of the supplier's licence or service terms (a contract draft, an SLA, a price list).
+
+    Like evidence, a document that a submitted version lists is never deleted: taking it
+    off the draft only marks it removed, so every version keeps exactly what it sent.
+    """
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", "Licence terms"
+        SERVICE = "service", "Service terms"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=proposal_document_path, max_length=300)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Removed from the draft after a submission."
+    )
+
+    objects = CurrentDocumentManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        base_manager_name = "all_objects"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- tender competition -------------------------------------------------------------------------
+
+
+def _hidden_storage():
+    from django.core.files.storage import storages
+
+    return storages["hidden"]
+
+
+def competition_file_path(competition: "Competition", filename: str) -> str:
+    return f"rfx/{competition.rfx_id}/competition/{filename}"
+
+
+def prediction_file_path(submission: "PredictionSubmission", filename: str) -> str:
+    return (
+        f"rfx/{submission.proposal.rfx_id}/competition/predictions/"
+        f"{submission.proposal_id}/{submission.number}-{filename}"
+    )
+
+
+class Competition(TimeStampedModel):
+    """The hidden-label competition of an RFx (DESIGN §5).
+
+    Three files: the training set (with labels) and the evaluation inputs, which invited
+    suppliers download (the inputs only from `release_at`), and the hidden evaluation labels
+    `id,label[,group columns…]`, kept in the "hidden" storage that no page serves; only the
+    scoring worker and the buyer's procurement managers read them.
+    """
+
+    class Metric(models.TextChoices):
+        ACCURACY = "accuracy", "Accuracy"
+        MACRO_F1 = "macro_f1", "Macro F1"
+        WEIGHTED_F1 = "weighted_f1", "Weighted F1"
+
+    rfx = models.OneToOneField(RFx, on_delete=models.CASCADE, related_name="competition")
+    description = models.TextField(
+        blank=True, max_length=20000, help_text="The task, the data and how it is judged."
+    )
+    primary_metric = models.CharField(
+        max_length=16, choices=Metric.choices, default=Metric.ACCURACY
+    )
+    bars = models.JSONField(default=list, blank=True, help_text="DESIGN §5 bars, all must hold.")
+    submission_limit = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Valid prediction files each supplier may upload.",
+    )
+    release_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the evaluation inputs open to suppliers."
+    )
+
+    training_file = models.FileField(upload_to=competition_file_path, blank=True, max_length=300)
+    training_name = models.CharField(max_length=200, blank=True)
+    training_size = models.PositiveBigIntegerField(default=0)
+    inputs_file = models.FileField(upload_to=competition_file_path, blank=True, max_length=300)
+    inputs_name = models.CharField(max_length=200, blank=True)
+    inputs_size = models.PositiveBigIntegerField(default=0)
+    labels_file = models.FileField(
+        upload_to=competition_file_path, storage=_hidden_storage, blank=True, max_length=300
+    )
+    labels_name = models.CharField(max_length=200, blank=True)
+    labels_size = models.PositiveBigIntegerField(default=0)
+    # Read from the labels file when it is uploaded.
+    rows = models.PositiveIntegerField(default=0, help_text="Rows of the evaluation set.")
+    classes = models.JSONField(default=list, blank=True)
+    group_columns = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(submission_limit__gte=1, submission_limit__lte=100),
+                name="competition_limit_1_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Competition of {self.rfx}"
+
+    @property
+    def is_ready(self) -> bool:
+        """Every file is there and the release time is set: the RFx can be published."""
+        return bool(
+            self.training_file and self.inputs_file and self.labels_file and self.release_at
+        )
+
+
+class PredictionSubmission(BackgroundJob, TimeStampedModel):
+    """One predictions file a supplier uploaded; the job status is its scoring.
+
+    The raw upload is always kept. A refused file (`valid` False, `problems` says why)
+    does not count against the limit and is never scored. Metrics are written whole by the
+    worker in one transaction; they stay hidden from the supplier until the deadline.
+    """
+
+    competition = models.ForeignKey(
+        Competition, on_delete=models.CASCADE, related_name="submissions"
+    )
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="prediction_submissions"
+    )
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=prediction_file_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    valid = models.BooleanField(default=False)
+    problems = models.JSONField(default=list, blank=True)
+    metrics = models.JSONField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["proposal", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "number"], name="one_number_per_prediction_submission"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid=True) | ~Q(problems=[]), name="refused_predictions_say_why"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Predictions {self.number} of {self.proposal}"
