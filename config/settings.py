@@ -129,9 +129,7 @@ AWS_SECRET_ACCESS_KEY = secret("AWS_SECRET_ACCESS_KEY")
 # Hidden competition labels live apart from every other upload (a folder of their own, or
 # a prefix of their own in the bucket): no page serves that place, only the scoring worker
 # and the buyer's own download read it.
-HIDDEN_MEDIA_ROOT = Path(
-    env.str("HIDDEN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "hidden"))
-)
+HIDDEN_MEDIA_ROOT = Path(env.str("HIDDEN_MEDIA_ROOT", default=str(BASE_DIR / "var" / "hidden")))
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}
@@ -207,7 +205,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # 72 h and 24 h reminders to invited suppliers who have not submitted (each sent once).
     "rfx-deadline-reminders": {"task": "rfx.tasks.send_deadline_reminders", "schedule": 300.0},
     # Prediction files saved while the broker was down get scored once it is back.
-    "sweep-unscored-predictions": {"task": "rfx.tasks.sweep_unscored_predictions", "schedule": 60.0},
+    "sweep-unscored-predictions": {
+        "task": "rfx.tasks.sweep_unscored_predictions",
+        "schedule": 60.0,
+    },
 }
 
 CACHES = {
