@@ -494,10 +494,26 @@ class ProposalDocument(TimeStampedModel):
 # --- tender competition -------------------------------------------------------------------------
 
 
-def _hidden_storage():
-    from django.core.files.storage import storages
+class HiddenStorage:
+    """The "hidden" storage of `settings.STORAGES`, looked up on every use.
 
-    return storages["hidden"]
+    Nothing is built when models load (S3 needs boto3 only when a file is touched), and a
+    changed setting (tests, a new bucket) applies at once.
+    """
+
+    def __getattr__(self, name: str):
+        from django.core.files.storage import storages
+
+        return getattr(storages["hidden"], name)
+
+    def deconstruct(self) -> tuple[str, tuple, dict]:
+        return ("rfx.models.HiddenStorage", (), {})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HiddenStorage)
+
+    def __hash__(self) -> int:
+        return hash(HiddenStorage)
 
 
 def competition_file_path(competition: "Competition", filename: str) -> str:
@@ -549,7 +565,7 @@ class Competition(TimeStampedModel):
     inputs_name = models.CharField(max_length=200, blank=True)
     inputs_size = models.PositiveBigIntegerField(default=0)
     labels_file = models.FileField(
-        upload_to=competition_file_path, storage=_hidden_storage, blank=True, max_length=300
+        upload_to=competition_file_path, storage=HiddenStorage(), blank=True, max_length=300
     )
     labels_name = models.CharField(max_length=200, blank=True)
     labels_size = models.PositiveBigIntegerField(default=0)

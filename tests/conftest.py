@@ -14,12 +14,22 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
 
+@pytest.fixture(scope="session")
+def _hidden_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("hidden")
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, _hidden_root):
     # Name static files as they are: with DEBUG off the manifest storage needs collectstatic first.
+    # Hidden competition labels go to a throwaway folder, never var/hidden.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "hidden": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(_hidden_root)},
+        },
     }
     # A deliberately slow hasher protects real passwords; test passwords need no protection.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
