@@ -81,6 +81,35 @@ class ProposalForm(forms.Form):
         help_text="A three-letter code, such as GBP or EUR.",
     )
 
+    def __init__(self, *args: Any, autosave_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if autosave_url:
+            self._autosave(autosave_url)
+
+    def _autosave(self, url: str) -> None:
+        """htmx saves each field on its own: the terms after a pause in typing, the price and
+        its currency together when either changes. The reply goes next to the field."""
+        common = {"hx-post": url, "hx-swap": "innerHTML", "hx-sync": "#proposal-form:queue all"}
+        for name in ("licence_terms", "service_terms"):
+            self.fields[name].widget.attrs.update(
+                common,
+                **{
+                    "hx-trigger": "keyup changed delay:800ms, change",
+                    "hx-params": name,
+                    "hx-target": f"#saved-{name}",
+                },
+            )
+        for name in ("price_amount", "price_currency"):
+            self.fields[name].widget.attrs.update(
+                common,
+                **{
+                    "hx-trigger": "change",
+                    "hx-params": "price_amount,price_currency",
+                    "hx-target": "#saved-price",
+                    "autocomplete": "off",
+                },
+            )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         amount = data.get("price_amount", "")
@@ -94,3 +123,17 @@ class ProposalForm(forms.Form):
             field = "price_currency" if "currency" in error.message else "price_amount"
             self.add_error(field, error.message)
         return data
+
+
+class DocumentUploadForm(forms.Form):
+    """One file for the licence or the service terms; the service checks type, size, content.
+
+    Prefixed with the kind ("licence-file", "service-title"), so both sit in the proposal form.
+    """
+
+    file = forms.FileField(
+        label="Document",
+        allow_empty_file=True,  # the service refuses it with a message naming the file
+        error_messages={"required": "Choose a file to upload."},
+    )
+    title = forms.CharField(label="Document title (optional)", required=False, max_length=200)
