@@ -64,12 +64,16 @@ class ProposalForm(forms.Form):
         label="Licence terms",
         required=False,
         max_length=20000,
+        help_text="Who owns the trained models and the data, how the buyer may use them and "
+        "for how long. Add the licence itself as a document below.",
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     service_terms = forms.CharField(
         label="Service terms",
         required=False,
         max_length=20000,
+        help_text="Support hours, response times, availability, updates and how the service "
+        "ends. Add service-level agreements as documents below.",
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     # Text, not a decimal field: the service parses it and the person's input is kept as typed.
