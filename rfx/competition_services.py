@@ -566,6 +566,7 @@ def _prediction_problems(competition: Competition, file: File) -> list[str]:
     try:
         with local_path(competition.labels_file) as labels, local_path(file) as predictions:
             scorer.validate(labels, predictions, classes=competition.classes)
+        return []
     except scorer.CompetitionFileError as error:
         if error.which == "predictions":
             return error.messages
