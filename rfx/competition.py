@@ -696,6 +696,62 @@ def _gaps(stats: dict, classes: list[str]) -> dict:
     }
 
 
+_TOP_KEYS = (
+    "accuracy", "macro_f1", "weighted_f1", "support", "per_class", "confusion_matrix",
+    "groups", "gaps", "bars", "passed",
+)  # fmt: skip
+_CLASS_KEYS = ("precision", "recall", "f1", "support")
+_BAR_KEYS = ("metric", "class", "column", "min", "max", "value", "passed")
+
+
+def in_scorer_order(result: dict, *, group_columns: Sequence[str] | None = None) -> dict:
+    """The metrics JSON with every mapping back in the order `metrics` writes it.
+
+    A database need not keep the order of keys (PostgreSQL's jsonb sorts them by length), so
+    read stored metrics through this before showing them: labels and group values by code
+    point, group columns in `group_columns` order (the labels file's; sorted when not given).
+    A bar's keys come back as metric, class, column, min, max, value, passed.
+    """
+
+    def keyed(mapping: dict, order: Sequence[str]) -> dict:
+        known = [key for key in order if key in mapping]
+        return {key: mapping[key] for key in [*known, *sorted(set(mapping) - set(known))]}
+
+    def block(metrics: dict) -> dict:
+        ordered = keyed(metrics, _TOP_KEYS)
+        if "per_class" in ordered:
+            ordered["per_class"] = {
+                label: keyed(values, _CLASS_KEYS)
+                for label, values in sorted(ordered["per_class"].items())
+            }
+        if "confusion_matrix" in ordered:
+            ordered["confusion_matrix"] = keyed(ordered["confusion_matrix"], ("labels", "matrix"))
+        return ordered
+
+    ordered = block(result)
+    columns = [name for name in group_columns or [] if name in result.get("groups", {})]
+    columns += sorted(set(result.get("groups", {})) - set(columns))
+    if "groups" in ordered:
+        ordered["groups"] = {
+            name: {
+                value: block(metrics) for value, metrics in sorted(result["groups"][name].items())
+            }
+            for name in columns
+        }
+    if "gaps" in ordered:
+        ordered["gaps"] = {
+            name: {
+                "accuracy": result["gaps"][name]["accuracy"],
+                "recall": dict(sorted(result["gaps"][name]["recall"].items())),
+            }
+            for name in columns
+            if name in result["gaps"]
+        }
+    if "bars" in ordered:
+        ordered["bars"] = [keyed(bar, _BAR_KEYS) for bar in result["bars"]]
+    return ordered
+
+
 # ---------------------------------------------------------------- bars
 
 

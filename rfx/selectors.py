@@ -11,6 +11,7 @@ from django.http import Http404
 
 from accounts.models import Membership, User
 from assessments.models import AssessmentVersion, RedFlag
+from rfx.competition import in_scorer_order
 from rfx.models import (
     Clarification,
     Competition,
@@ -373,7 +374,11 @@ def competition_results(rfx: RFx) -> list[dict[str, Any]]:
     for proposal in proposals:
         submission = counted.get(proposal.pk)
         scored = submission is not None and submission.status == PredictionSubmission.Status.DONE
-        metrics = submission.metrics if scored else None
+        metrics = (
+            in_scorer_order(submission.metrics, group_columns=competition.group_columns)
+            if scored and submission.metrics
+            else None
+        )
         rows.append(
             {
                 "proposal_id": proposal.pk,
@@ -407,13 +412,26 @@ def competition_results(rfx: RFx) -> list[dict[str, Any]]:
     return rows
 
 
+def prediction_metrics(submission: PredictionSubmission) -> dict[str, Any] | None:
+    """A scored file's metrics in the scorer's order (labels, group values, columns), or None.
+
+    Read stored metrics through this: PostgreSQL does not keep the order of JSON keys. Only
+    for people allowed `rfx.view_prediction_metrics` on the file.
+    """
+    if submission.status != PredictionSubmission.Status.DONE or not submission.metrics:
+        return None
+    return in_scorer_order(submission.metrics, group_columns=submission.competition.group_columns)
+
+
 def prediction_submission_list(proposal: Proposal) -> QuerySet[PredictionSubmission]:
     """A proposal's predictions files, newest first, refused ones included.
 
     Metrics are for people allowed `rfx.view_prediction_metrics` on each; before the deadline
     a supplier sees only whether its file was valid, its problems and the scoring status.
     """
-    return proposal.prediction_submissions.select_related("uploaded_by").order_by("-number")
+    return proposal.prediction_submissions.select_related("uploaded_by", "competition").order_by(
+        "-number"
+    )
 
 
 def prediction_submission_list_for_user(user: User) -> QuerySet[PredictionSubmission]:

@@ -169,6 +169,17 @@ def test_the_leaderboard_orders_by_the_primary_metric_best_first(
         },
     ]
     assert rows[1]["value"] == counted_b.metrics["macro_f1"]
+    # In the scorer's order whatever the database did with the keys.
+    for row in rows:
+        assert list(row["metrics"]) == [
+            "accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix",
+            "groups", "gaps", "bars", "passed",
+        ]  # fmt: skip
+        assert list(row["metrics"]["per_class"]) == ["MAINTENANCE", "OK"]
+        assert list(row["metrics"]["groups"]["site"]) == ["north", "south"]
+        assert row["metrics"] == selectors.prediction_metrics(
+            PredictionSubmission.objects.get(pk=row["submission_id"])
+        )
     assert TRUTH.count("OK") == 27
 
 

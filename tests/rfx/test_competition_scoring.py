@@ -14,7 +14,7 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from rfx import competition_services, services
+from rfx import competition_services, selectors, services
 from rfx.models import PredictionSubmission
 from tests.rfx.competition_data import (
     csv_file,
@@ -87,7 +87,7 @@ def test_metrics_through_the_services_match_scikit_learn(
         )
     submission.refresh_from_db()
     assert (submission.valid, submission.status) == (True, PredictionSubmission.Status.DONE)
-    metrics = submission.metrics
+    metrics = selectors.prediction_metrics(submission)
     truth, predicted = generated["truth"], generated["predicted"]
 
     def check(result: dict, inside) -> None:
@@ -115,6 +115,7 @@ def test_metrics_through_the_services_match_scikit_learn(
         }
 
     check(metrics, np.ones(ROWS, dtype=bool))
+    assert list(metrics["groups"]) == list(metrics["gaps"]) == ["site", "shift"]  # file order
     for column, values in (("site", SITES), ("shift", ["day", "night"])):
         assert list(metrics["groups"][column]) == values
         for value in values:

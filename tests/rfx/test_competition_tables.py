@@ -9,8 +9,10 @@ from rfx.competition import (
     CompetitionFileError,
     columns_holding_the_labels,
     id_mismatch_errors,
+    in_scorer_order,
     read_labels,
     read_table,
+    score,
 )
 
 
@@ -156,3 +158,18 @@ def test_a_column_that_holds_every_label_is_found(tmp_path):
     path.write_bytes(b"id\n1\n2\n3\n")
     table = read_table(path, which="evaluation inputs", id_column=True)
     assert columns_holding_the_labels(path, table, labels) == []
+
+
+def test_stored_metrics_come_back_in_the_scorers_order():
+    """PostgreSQL's jsonb sorts keys by length; the order labels and groups come in is restored."""
+    import json
+
+    labels = b"id,label,zone,site\n1,B,z1,York\n2,A,z2,Crewe\n3,AA,z1,Derby\n4,A,z2,York\n"
+    bar = {"metric": "recall_gap", "class": "A", "column": "site", "max": 0.5}  # keys as kept
+    result = score(labels, b"id,prediction\n1,B\n2,A\n3,B\n4,AA\n", [bar])
+    scrambled = json.loads(json.dumps(result, sort_keys=True))
+    restored = in_scorer_order(scrambled, group_columns=["zone", "site"])
+    assert json.dumps(restored) == json.dumps(result)
+    assert list(restored["groups"]) == ["zone", "site"]
+    assert list(restored["groups"]["site"]) == ["Crewe", "Derby", "York"]
+    assert list(in_scorer_order(scrambled)["groups"]) == ["site", "zone"]  # sorted when not told
