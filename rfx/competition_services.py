@@ -543,9 +543,10 @@ def prediction_submit(*, proposal: Proposal, user: User, file: File | None) -> P
         sha256=digest.hexdigest(),
         uploaded_by=user,
     )
-    # Kept first, whatever the checks say: the raw upload is the record of what was sent.
+    # Kept first, whatever the checks say: the raw upload is the record of what was sent. The
+    # stored copy is what is checked (saving may move a big upload's temporary file there).
     submission.file.save(submission.original_name, file, save=False)
-    problems = _prediction_problems(competition, file)
+    problems = _prediction_problems(competition, submission.file)
     submission.valid = not problems
     submission.problems = problems
     if problems:
@@ -561,7 +562,7 @@ def prediction_submit(*, proposal: Proposal, user: User, file: File | None) -> P
     return submission
 
 
-def _prediction_problems(competition: Competition, file: File) -> list[str]:
+def _prediction_problems(competition: Competition, file: FieldFile) -> list[str]:
     """The checker's messages for a predictions file; empty when it can be scored."""
     try:
         with local_path(competition.labels_file) as labels, local_path(file) as predictions:

@@ -148,6 +148,21 @@ def test_a_refused_file_is_kept_with_its_problems_is_not_scored_and_does_not_cou
     assert numbers == [2, 3, 4]
 
 
+def test_a_big_upload_in_a_temporary_file_is_kept_and_checked(proposal, supplier_a, released):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    content = predictions_csv().encode()
+    upload = TemporaryUploadedFile("big.csv", "text/csv", len(content), "utf-8")
+    upload.write(content)
+    upload.seek(0)
+    submission = competition_services.prediction_submit(
+        proposal=proposal, user=supplier_a, file=upload
+    )
+    upload.close()  # as the request does; its temporary file was moved into the storage
+    assert (submission.valid, submission.problems, submission.size) == (True, [], len(content))
+    assert Path(submission.file.path).read_bytes() == content
+
+
 def test_an_empty_or_unreadable_file_is_kept_and_refused(proposal, supplier_a, released):
     empty = submit(proposal, supplier_a, b"")
     latin = submit(proposal, supplier_a, "id,prédiction\n".encode("latin-1"))

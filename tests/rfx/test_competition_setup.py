@@ -557,3 +557,19 @@ def test_an_rfx_without_a_competition_publishes_as_before(draft_rfx, buyer):
     services.rfx_publish(rfx=draft_rfx, user=buyer)
     draft_rfx.refresh_from_db()
     assert (draft_rfx.status, draft_rfx.has_competition) == (RFx.Status.PUBLISHED, False)
+
+
+def test_a_big_upload_in_a_temporary_file_is_checked_and_stored(draft_rfx, buyer):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    set_up(draft_rfx, buyer, files=False)
+    content = labels_csv().encode()
+    upload = TemporaryUploadedFile("labels.csv", "text/csv", len(content), "utf-8")
+    upload.write(content)
+    upload.seek(0)
+    competition = competition_services.competition_file_upload(
+        rfx=draft_rfx, user=buyer, kind="labels", file=upload
+    )
+    upload.close()  # as the request does; its temporary file was moved into the storage
+    assert competition.rows == 40
+    assert Path(competition.labels_file.path).read_bytes() == content
