@@ -5,7 +5,9 @@ from rfx.models import (
     Addendum,
     Award,
     Clarification,
+    Competition,
     Invitation,
+    PredictionSubmission,
     Proposal,
     ProposalVersion,
     RFx,
@@ -59,3 +61,86 @@ class ProposalVersionAdmin(SimpleHistoryAdmin):
 for model in (Addendum, Clarification, RFxReviewer, TermsScore, SupplierFeedback):
     admin.site.register(model)
 admin.site.register(Award, SimpleHistoryAdmin)
+
+
+def _file_label(name: str, size: int, stored) -> str:
+    """A stored file by its name and size only: no link, least of all to the hidden labels."""
+    if not stored:
+        return "—"
+    return f"{name or stored.name} ({size:,} bytes)"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the services, which check every file and every change."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting here would leave the files behind in storage
+
+
+@admin.register(Competition)
+class CompetitionAdmin(ReadOnlyAdmin):
+    list_display = ["rfx", "primary_metric", "submission_limit", "release_at", "rows"]
+    search_fields = ["rfx__title"]
+    fields = [
+        "rfx",
+        "description",
+        "primary_metric",
+        "bars",
+        "submission_limit",
+        "release_at",
+        "training",
+        "inputs",
+        "hidden_labels",
+        "rows",
+        "classes",
+        "group_columns",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Training set")
+    def training(self, obj: Competition) -> str:
+        return _file_label(obj.training_name, obj.training_size, obj.training_file)
+
+    @admin.display(description="Evaluation inputs")
+    def inputs(self, obj: Competition) -> str:
+        return _file_label(obj.inputs_name, obj.inputs_size, obj.inputs_file)
+
+    @admin.display(description="Hidden labels")
+    def hidden_labels(self, obj: Competition) -> str:
+        return _file_label(obj.labels_name, obj.labels_size, obj.labels_file)
+
+
+@admin.register(PredictionSubmission)
+class PredictionSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "number", "valid", "status", "passed", "created_at"]
+    list_filter = ["valid", "status", "passed"]
+    search_fields = ["proposal__supplier__name", "proposal__rfx__title"]
+    fields = [
+        "competition",
+        "proposal",
+        "number",
+        "predictions",
+        "sha256",
+        "uploaded_by",
+        "valid",
+        "problems",
+        "status",
+        "error",
+        "attempts",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "passed",
+        "metrics",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Predictions file")
+    def predictions(self, obj: PredictionSubmission) -> str:
+        return _file_label(obj.original_name, obj.size, obj.file)

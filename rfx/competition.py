@@ -354,6 +354,219 @@ def _prediction_errors(labels: Labels, frame: pl.DataFrame) -> list[str]:
     return errors
 
 
+# ---------------------------------------------------------------- data files for suppliers
+
+
+@dataclass(frozen=True)
+class Table:
+    """A checked CSV file with a header: the training set or the evaluation inputs."""
+
+    columns: list[str]
+    rows: int  # rows of data, blank rows not counted
+    # With `id_column`: columns row (spreadsheet row number) and id (trimmed text).
+    ids: pl.DataFrame | None = None
+
+
+def read_table(
+    path: str | os.PathLike,
+    *,
+    which: str,
+    id_column: bool = False,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> Table:
+    """Check a CSV file with a header that suppliers download, without reading it into memory.
+
+    Every value must be UTF-8 text and no row may have more values than the header. With
+    `id_column`, one column must be called `id` (any case) and its ids must be present and
+    distinct; they come back with their row numbers, to compare with the hidden labels'
+    (`id_mismatch_errors`). The file is scanned column-wise by polars in streaming mode, so
+    a file of several hundred megabytes costs little memory; only a file polars cannot
+    parse is walked row by row, to name the bad rows. Raises `CompetitionFileError`.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            start = handle.read(64 * 1024)
+    except OSError as error:
+        raise CompetitionFileError(
+            f"The {which} file cannot be read: {error.strerror or error}.", which=which
+        ) from None
+    if size > max_bytes:
+        raise CompetitionFileError(_too_big(size, max_bytes, which), which=which)
+    if size <= len(start) and _BLANK.fullmatch(start):
+        raise CompetitionFileError(f"The {which} file is empty.", which=which)
+    names = _table_header(start, which, id_column=id_column)
+    internal = [f"column {index}" for index in range(len(names))]
+    frame = pl.scan_csv(
+        path, has_header=True, new_columns=internal, infer_schema=False, raise_if_empty=False
+    ).with_row_index("row", offset=2)
+    # Naming every column makes polars parse (and check) all of them, not only the ids.
+    frame = frame.filter(~pl.all_horizontal(pl.col(internal).is_null()))
+    try:
+        if id_column:
+            position = [name.lower() for name in names].index("id")
+            ids = frame.select(
+                pl.col("row"), pl.col(internal[position]).str.strip_chars().alias("id")
+            ).collect(engine="streaming")
+            rows = ids.height
+        else:
+            rows = frame.select(pl.len()).collect(engine="streaming").item()
+            ids = None
+    except pl.exceptions.PolarsError as error:
+        with open(path, "rb") as handle:
+            raise CompetitionFileError(
+                _diagnose(handle, len(names), which, error), which=which
+            ) from None
+    if rows == 0:
+        raise CompetitionFileError(f"The {which} file has a header but no rows.", which=which)
+    if rows > max_rows:
+        raise CompetitionFileError(
+            f"The {which} file has {rows:,} rows; the limit is {max_rows:,}.", which=which
+        )
+    if ids is not None:
+        errors = _empty_value_errors(ids, "id", "an empty id")
+        errors += _duplicate_id_errors(ids, f"the {which} file")
+        if errors:
+            raise CompetitionFileError(errors, which=which)
+    return Table(columns=names, rows=rows, ids=ids)
+
+
+def _table_header(start: bytes, which: str, *, id_column: bool) -> list[str]:
+    """The column names of row 1, checked: named, distinct, a header rather than data."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CompetitionFileError(
+            f"The {which} file is UTF-16 text, not UTF-8. Save it as “CSV UTF-8 (comma "
+            "delimited)”.",
+            which=which,
+        )
+    end = start.find(b"\n")
+    if end < 0 and len(start) == 64 * 1024:
+        raise CompetitionFileError(
+            f"Row 1 of the {which} file is longer than 64 KB; is it really a CSV file?",
+            which=which,
+        )
+    first_line = (start if end < 0 else start[:end]).rstrip(b"\r")
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CompetitionFileError(
+            f"Row 1 of the {which} file is not UTF-8 text. Save the file as “CSV UTF-8”.",
+            which=which,
+        ) from None
+    names = [name.strip() for name in next(csv.reader([text]), [])]
+    problems = []
+    if not any(names):
+        problems.append(
+            f"Row 1 of the {which} file is empty; it must be the header with the column names."
+        )
+    elif all(_looks_like_a_number(name) for name in names):
+        problems.append(
+            f"Row 1 of the {which} file must be the header with the column names; found "
+            f"{_quote(text[:80])}, which looks like data. Add a header row."
+        )
+    else:
+        unnamed = [str(index) for index, name in enumerate(names, start=1) if not name]
+        if unnamed:
+            problems.append(
+                f"Row 1 of the {which} file has "
+                f"{'a column' if len(unnamed) == 1 else 'columns'} with no name "
+                f"(column {', '.join(unnamed)}); give every column a name."
+            )
+        lowered = [name.lower() for name in names if name]
+        repeated = sorted({name for name in names if name and lowered.count(name.lower()) > 1})
+        if repeated:
+            problems.append(
+                f"Row 1 of the {which} file names {', '.join(map(_quote, repeated))} more than "
+                "once; each column needs its own name."
+            )
+        if id_column and "id" not in lowered:
+            hint = (
+                " The values must be separated by commas, not semicolons or tabs."
+                if len(names) == 1 and (";" in text or "\t" in text)
+                else ""
+            )
+            problems.append(
+                f"The {which} file must have a column named id, with the same ids as the "
+                f"hidden labels; row 1 has {_quote(text[:80])}.{hint}"
+            )
+    if problems:
+        raise CompetitionFileError(problems, which=which)
+    return names
+
+
+def _looks_like_a_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def id_mismatch_errors(
+    reference: pl.DataFrame, checked: pl.DataFrame, *, reference_name: str, checked_name: str
+) -> list[str]:
+    """What keeps two files' ids from being exactly the same set, with at most ten examples.
+
+    Both frames have the columns row and id (as `read_table(...).ids` and `Labels.frame`),
+    ids distinct within each. The names say which file is which, e.g. "the hidden labels".
+    """
+    errors = []
+    reference_ids = reference.select("row", "id")
+    checked_ids = checked.select("row", "id")
+    for rows, where, other in (
+        (checked_ids.join(reference_ids, on="id", how="anti", maintain_order="left"),
+         checked_name, reference_name),
+        (reference_ids.join(checked_ids, on="id", how="anti", maintain_order="left"),
+         reference_name, checked_name),
+    ):  # fmt: skip
+        if rows.height:
+            examples = ", ".join(
+                f"row {row} ({_quote(value)})" for row, value in rows.head(EXAMPLES).iter_rows()
+            )
+            errors.append(
+                f"{_count(rows.height, 'row', 'rows')} of {where} "
+                f"{'has an id' if rows.height == 1 else 'have an id'} not found in {other}, "
+                f"e.g. {examples}."
+            )
+    return errors
+
+
+def columns_holding_the_labels(path: str | os.PathLike, table: Table, labels: Labels) -> list[str]:
+    """Columns of the evaluation inputs equal to the hidden label on every row.
+
+    Such a column would hand suppliers the answers. Call it once the ids match exactly
+    (`id_mismatch_errors` found nothing); values are compared as trimmed text.
+    """
+    internal = [f"column {index}" for index in range(len(table.columns))]
+    position = [name.lower() for name in table.columns].index("id")
+    others = [column for index, column in enumerate(internal) if index != position]
+    if not others:
+        return []
+    truth = labels.frame.lazy().select(
+        pl.col("id").alias("hidden id"), pl.col("label").cast(pl.String).alias("hidden label")
+    )
+    same = (
+        pl.scan_csv(
+            path, has_header=True, new_columns=internal, infer_schema=False, raise_if_empty=False
+        )
+        .filter(~pl.all_horizontal(pl.col(internal).is_null()))
+        .with_columns(pl.col(internal[position]).str.strip_chars().alias("input id"))
+        .join(truth, left_on="input id", right_on="hidden id", how="inner")
+        .select(
+            (pl.col(column).str.strip_chars() == pl.col("hidden label")).fill_null(False).all()
+            for column in others
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    return [
+        table.columns[internal.index(column)]
+        for column, equal in zip(others, same, strict=True)
+        if equal
+    ]
+
+
 # ---------------------------------------------------------------- scoring
 
 
@@ -481,6 +694,62 @@ def _gaps(stats: dict, classes: list[str]) -> dict:
         "accuracy": float(accuracy.max() - accuracy.min()) if accuracy.size >= 2 else 0.0,
         "recall": {label: float(recall_gap[i]) for i, label in enumerate(classes)},
     }
+
+
+_TOP_KEYS = (
+    "accuracy", "macro_f1", "weighted_f1", "support", "per_class", "confusion_matrix",
+    "groups", "gaps", "bars", "passed",
+)  # fmt: skip
+_CLASS_KEYS = ("precision", "recall", "f1", "support")
+_BAR_KEYS = ("metric", "class", "column", "min", "max", "value", "passed")
+
+
+def in_scorer_order(result: dict, *, group_columns: Sequence[str] | None = None) -> dict:
+    """The metrics JSON with every mapping back in the order `metrics` writes it.
+
+    A database need not keep the order of keys (PostgreSQL's jsonb sorts them by length), so
+    read stored metrics through this before showing them: labels and group values by code
+    point, group columns in `group_columns` order (the labels file's; sorted when not given).
+    A bar's keys come back as metric, class, column, min, max, value, passed.
+    """
+
+    def keyed(mapping: dict, order: Sequence[str]) -> dict:
+        known = [key for key in order if key in mapping]
+        return {key: mapping[key] for key in [*known, *sorted(set(mapping) - set(known))]}
+
+    def block(metrics: dict) -> dict:
+        ordered = keyed(metrics, _TOP_KEYS)
+        if "per_class" in ordered:
+            ordered["per_class"] = {
+                label: keyed(values, _CLASS_KEYS)
+                for label, values in sorted(ordered["per_class"].items())
+            }
+        if "confusion_matrix" in ordered:
+            ordered["confusion_matrix"] = keyed(ordered["confusion_matrix"], ("labels", "matrix"))
+        return ordered
+
+    ordered = block(result)
+    columns = [name for name in group_columns or [] if name in result.get("groups", {})]
+    columns += sorted(set(result.get("groups", {})) - set(columns))
+    if "groups" in ordered:
+        ordered["groups"] = {
+            name: {
+                value: block(metrics) for value, metrics in sorted(result["groups"][name].items())
+            }
+            for name in columns
+        }
+    if "gaps" in ordered:
+        ordered["gaps"] = {
+            name: {
+                "accuracy": result["gaps"][name]["accuracy"],
+                "recall": dict(sorted(result["gaps"][name]["recall"].items())),
+            }
+            for name in columns
+            if name in result["gaps"]
+        }
+    if "bars" in ordered:
+        ordered["bars"] = [keyed(bar, _BAR_KEYS) for bar in result["bars"]]
+    return ordered
 
 
 # ---------------------------------------------------------------- bars
@@ -692,11 +961,10 @@ def _parse(data: bytes, columns: list[str], which: str) -> pl.DataFrame:
         ) from None
 
 
-def _diagnose(data: bytes, width: int, which: str, error: Exception) -> list[str]:
+def _diagnose(data: bytes | IO[bytes], width: int, which: str, error: Exception) -> list[str]:
     """Name the rows polars could not parse; only runs on a file that failed to parse."""
-    text = io.TextIOWrapper(
-        io.BytesIO(data), encoding="utf-8-sig", errors="surrogateescape", newline=""
-    )
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text, strict=True)
     not_utf8: list[int] = []
     ragged: list[tuple[int, int]] = []

@@ -126,3 +126,104 @@ rules.add_perm("rfx.score_terms", is_opened & is_cleared_reviewer & ~is_technica
 rules.add_perm("rfx.start_proposal", is_invited_supplier)
 rules.add_perm("rfx.view_evaluation", is_opened & evaluator)
 rules.add_perm("rfx.view_evaluation_price", is_opened & is_technical_locked & evaluator)
+
+
+# --- tender competition (DESIGN §5) --------------------------------------------------------------
+# On an RFx unless said otherwise. The server's clock decides every time.
+
+
+def _competition(rfx):
+    from rfx.models import Competition
+
+    if rfx is None or not rfx.has_competition:
+        return None
+    try:
+        return rfx.competition
+    except Competition.DoesNotExist:
+        return None
+
+
+@rules.predicate
+def has_competition(user, obj) -> bool:
+    return _competition(_rfx(obj)) is not None
+
+
+@rules.predicate
+def is_competition_released(user, obj) -> bool:
+    """The evaluation inputs are out: `release_at` has come."""
+    competition = _competition(_rfx(obj))
+    return (
+        competition is not None
+        and competition.release_at is not None
+        and timezone.now() >= competition.release_at
+    )
+
+
+@rules.predicate
+def is_draft_rfp(user, rfx) -> bool:
+    return rfx is not None and rfx.kind == RFx.Kind.RFP and rfx.status == RFx.Status.DRAFT
+
+
+@rules.predicate
+def is_accepted_supplier(user, rfx) -> bool:
+    """A member of a supplier that accepted the invitation to this published RFx."""
+    if rfx is None or not user.is_authenticated or rfx.status == RFx.Status.DRAFT:
+        return False
+    return Invitation.objects.filter(
+        rfx=rfx,
+        status=Invitation.Status.ACCEPTED,
+        supplier__memberships__user=user,
+        supplier__memberships__role=Membership.Role.SUPPLIER,
+    ).exists()
+
+
+@rules.predicate
+def is_past_deadline(user, obj) -> bool:
+    """The proposal deadline has passed by the server's clock, whatever the status says."""
+    rfx = _rfx(obj)
+    return (
+        rfx is not None
+        and rfx.proposal_deadline is not None
+        and timezone.now() >= rfx.proposal_deadline
+    )
+
+
+def _of_submission(predicate: rules.Predicate, name: str) -> rules.Predicate:
+    """`predicate` on the proposal of a PredictionSubmission."""
+
+    def test(user, submission) -> bool:
+        return submission is not None and predicate.test(user, submission.proposal)
+
+    return rules.Predicate(test, name=name)
+
+
+submission_supplier = _of_submission(is_proposal_supplier, "submission_supplier")
+submission_evaluator = _of_submission(is_opened & evaluator, "submission_evaluator")
+submission_manager = _of_submission(is_buyer_manager, "submission_manager")
+submission_after_deadline = _of_submission(is_past_deadline, "submission_after_deadline")
+
+rules.add_perm("rfx.view_competition", is_buyer_staff | (is_invited_supplier & has_competition))
+rules.add_perm("rfx.configure_competition", is_buyer_manager & is_draft_rfp)
+rules.add_perm(
+    "rfx.download_competition_training", has_competition & (is_buyer_staff | is_accepted_supplier)
+)
+rules.add_perm(
+    "rfx.download_competition_inputs",
+    has_competition & (is_buyer_staff | (is_accepted_supplier & is_competition_released)),
+)
+# The hidden labels: the buyer's procurement managers only, never a supplier or a reviewer.
+rules.add_perm("rfx.download_competition_labels", has_competition & is_buyer_manager)
+rules.add_perm("rfx.view_competition_results", has_competition & is_opened & evaluator)
+# On a proposal
+rules.add_perm(
+    "rfx.submit_predictions",
+    is_proposal_supplier & is_before_deadline & is_competition_released,
+)
+# On a PredictionSubmission: the file, whether it was valid, its problems and scoring status;
+# its metrics only after the deadline for the supplier, once the RFx is opened for the buyer.
+rules.add_perm("rfx.view_prediction_submission", submission_supplier | submission_evaluator)
+rules.add_perm(
+    "rfx.view_prediction_metrics",
+    (submission_supplier & submission_after_deadline) | submission_evaluator,
+)
+rules.add_perm("rfx.retry_prediction_scoring", submission_supplier | submission_manager)

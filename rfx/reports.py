@@ -127,7 +127,12 @@ def comparison_data(
         if rfx.weight_cost:
             notes.append(NO_PRICE_NOTE)
     result = rank(
-        inputs, weights, {"disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags}
+        inputs,
+        weights,
+        {
+            "disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags,
+            "has_competition": rfx.has_competition,
+        },
     )
     cards, criteria = _maturity_scorecards(rfx)
 

@@ -6,14 +6,17 @@ import string
 from statistics import mean
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Membership, User
 from assessments.models import AssessmentVersion, RedFlag
+from rfx.competition import in_scorer_order
 from rfx.models import (
     Clarification,
+    Competition,
     Invitation,
+    PredictionSubmission,
     Proposal,
     ProposalDocument,
     RFx,
@@ -196,6 +199,8 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
             assessment_id__in=assessment_ids
         ).select_related("scorecard")
     }
+    # Only an RFx with a competition pays the query; None means no result (yet).
+    passed = _competition_verdicts(proposals) if rfx.has_competition else {}
     critical: dict[int, int] = {}
     for assessment_id in RedFlag.objects.filter(
         assessment_id__in=assessment_ids, status=RedFlag.Status.ACTIVE, rule__severity="critical"
@@ -225,7 +230,7 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
                     proposal.extra_assessment_id, snapshot.get("extra_assessment_version")
                 ),
                 "terms": mean(terms) if terms else None,
-                "competition_passed": None,
+                "competition_passed": passed.get(proposal.pk),
                 "open_critical_red_flags": critical.get(proposal.maturity_assessment_id, 0),
             }
         )
@@ -343,3 +348,153 @@ def scorecard_divergences(proposals: list[Proposal]) -> dict[int, list[str]]:
         if proposal_id is not None:
             result[proposal_id] = list(divergences or [])
     return result
+
+
+# --- tender competition -------------------------------------------------------------------------
+
+
+def competition_for_rfx(rfx: RFx) -> Competition | None:
+    """The RFx's competition, or None; cached on the RFx like any one-to-one."""
+    try:
+        return rfx.competition
+    except Competition.DoesNotExist:
+        return None
+
+
+def _counted(proposal_ids: Any) -> QuerySet[PredictionSubmission]:
+    """Each proposal's last valid predictions file, the one that counts (DESIGN §5).
+
+    Uploads are accepted only before the deadline, so the last valid one is the last valid one
+    before the deadline. One query whatever the number of proposals.
+    """
+    last_valid = (
+        PredictionSubmission.objects.filter(proposal=OuterRef("proposal"), valid=True)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    return PredictionSubmission.objects.filter(
+        proposal_id__in=proposal_ids, valid=True, number=Subquery(last_valid)
+    ).order_by()
+
+
+def counted_prediction_submission(proposal: Proposal) -> PredictionSubmission | None:
+    """The proposal's last valid predictions file, or None when it has none."""
+    return (
+        proposal.prediction_submissions.filter(valid=True)
+        .select_related("competition")
+        .order_by("-number")
+        .first()
+    )
+
+
+def _competition_verdicts(proposals: list[Proposal]) -> dict[int, bool]:
+    """Proposal id → whether its counted file passed every bar, for the scored ones."""
+    return dict(
+        _counted([proposal.pk for proposal in proposals])
+        .filter(status=PredictionSubmission.Status.DONE, passed__isnull=False)
+        .values_list("proposal_id", "passed")
+    )
+
+
+def competition_results(rfx: RFx) -> list[dict[str, Any]]:
+    """The leaderboard: each submitted proposal with its counted predictions file.
+
+    Ordered by the competition's primary metric, best first; proposals with no scored file
+    (none uploaded, or its scoring queued, running or failed) come last, then by supplier
+    name. Each row: proposal_id, supplier_id, supplier_name, submission_id, number, status
+    (the scoring job's, None without a file), passed, metrics (the scorer's JSON, None until
+    scored), value (the primary metric, None until scored) and rank (1, 1, 3… among the
+    scored; None for the others). Supplier names are the real ones: a page for a reviewer
+    grading blind replaces them (`supplier_names_for`). Three queries at most, whatever the
+    number of suppliers. Only for people allowed `rfx.view_competition_results`.
+    """
+    competition = competition_for_rfx(rfx)
+    if competition is None:
+        return []
+    metric = competition.primary_metric
+    proposals = list(rfx.proposals.filter(submitted_at__isnull=False).select_related("supplier"))
+    counted = {
+        submission.proposal_id: submission
+        for submission in _counted([proposal.pk for proposal in proposals]).only(
+            "pk", "proposal_id", "number", "status", "passed", "metrics"
+        )
+    }
+    rows = []
+    for proposal in proposals:
+        submission = counted.get(proposal.pk)
+        scored = submission is not None and submission.status == PredictionSubmission.Status.DONE
+        metrics = (
+            in_scorer_order(submission.metrics, group_columns=competition.group_columns)
+            if scored and submission.metrics
+            else None
+        )
+        rows.append(
+            {
+                "proposal_id": proposal.pk,
+                "supplier_id": proposal.supplier_id,
+                "supplier_name": proposal.supplier.name,
+                "submission_id": submission.pk if submission else None,
+                "number": submission.number if submission else None,
+                "status": submission.status if submission else None,
+                "passed": submission.passed if scored else None,
+                "metrics": metrics,
+                "value": metrics.get(metric) if metrics else None,
+                "rank": None,
+            }
+        )
+    rows.sort(
+        key=lambda row: (
+            row["value"] is None,
+            -(row["value"] or 0.0),
+            row["supplier_name"],
+            row["proposal_id"],
+        )
+    )
+    previous: tuple[int, float] | None = None
+    for position, row in enumerate(rows, start=1):
+        if row["value"] is None:
+            break
+        # Values equal to 9 decimals share a rank, as the bars compare them.
+        value = round(row["value"], 9)
+        row["rank"] = previous[0] if previous and previous[1] == value else position
+        previous = (row["rank"], value)
+    return rows
+
+
+def prediction_metrics(submission: PredictionSubmission) -> dict[str, Any] | None:
+    """A scored file's metrics in the scorer's order (labels, group values, columns), or None.
+
+    Read stored metrics through this: PostgreSQL does not keep the order of JSON keys. Only
+    for people allowed `rfx.view_prediction_metrics` on the file.
+    """
+    if submission.status != PredictionSubmission.Status.DONE or not submission.metrics:
+        return None
+    return in_scorer_order(submission.metrics, group_columns=submission.competition.group_columns)
+
+
+def prediction_submission_list(proposal: Proposal) -> QuerySet[PredictionSubmission]:
+    """A proposal's predictions files, newest first, refused ones included.
+
+    Metrics are for people allowed `rfx.view_prediction_metrics` on each; before the deadline
+    a supplier sees only whether its file was valid, its problems and the scoring status.
+    """
+    return proposal.prediction_submissions.select_related("uploaded_by", "competition").order_by(
+        "-number"
+    )
+
+
+def prediction_submission_list_for_user(user: User) -> QuerySet[PredictionSubmission]:
+    """Files of the proposals this person may see (`proposal_list_for_user`): the supplier's
+    own, and every one for the buyer's managers and cleared reviewers once the RFx closed."""
+    return (
+        PredictionSubmission.objects.filter(proposal__in=proposal_list_for_user(user))
+        .select_related("proposal__rfx", "proposal__supplier", "competition", "uploaded_by")
+        .order_by("proposal_id", "-number")
+    )
+
+
+def get_prediction_submission_for_user(user: User, pk: int) -> PredictionSubmission:
+    submission = prediction_submission_list_for_user(user).filter(pk=pk).first()
+    if submission is None:
+        raise Http404("No such predictions file.")
+    return submission

@@ -299,6 +299,12 @@ def validation_errors(
             errors["framework"] = (
                 "Choose the maturity framework version suppliers answer before publishing."
             )
+        if rfx.status == S.DRAFT:  # the competition is fixed at publishing
+            from rfx.competition_services import competition_publishing_problem
+
+            problem = competition_publishing_problem(rfx)
+            if problem:
+                errors["competition"] = problem
     return errors
 
 
@@ -323,6 +329,10 @@ def rfx_update(*, rfx: RFx, user: User, summary: str = "", **fields: Any) -> RFx
     if published and FIXED_AFTER_PUBLISHING & set(fields):
         raise ApplicationError(
             "The questionnaires cannot change after publishing: suppliers are answering them."
+        )
+    if published and fields.get("has_competition", rfx.has_competition) != rfx.has_competition:
+        raise ApplicationError(
+            "The competition gate cannot change after publishing: suppliers rely on it."
         )
     if "framework" in fields:
         _check_framework(rfx, fields["framework"], extra=False)
@@ -1297,7 +1307,10 @@ def _ranking(rfx: RFx, inputs: list[dict]) -> dict | None:
         return rank(
             proposals,
             rfx.weights,
-            {"disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags},
+            {
+                "disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags,
+                "has_competition": rfx.has_competition,
+            },
             with_sensitivity=False,
         )
     except ApplicationError as error:

@@ -49,3 +49,30 @@ def send_deadline_reminders(self) -> list[int]:
         return send()
     except TRANSIENT as error:
         raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def score_prediction_submission(self, submission_id: int) -> int | None:
+    """Score one supplier's predictions file; a failure is recorded on it for the page to retry."""
+    from rfx.competition_services import prediction_score
+    from rfx.models import PredictionSubmission
+
+    try:
+        submission = prediction_score(submission_id=submission_id)
+    except TRANSIENT as error:
+        PredictionSubmission.objects.filter(
+            pk=submission_id, status=PredictionSubmission.Status.FAILED
+        ).update(status=PredictionSubmission.Status.QUEUED, error="")
+        raise self.retry(exc=error, countdown=min(60, 2**self.request.retries * 5)) from error
+    except Exception:
+        logger.exception("Scoring predictions %s failed", submission_id)
+        return None
+    return submission.pk if submission else None
+
+
+@shared_task
+def sweep_unscored_predictions() -> list[int]:
+    """Enqueue prediction files saved while the broker was down, or left by a dead worker (beat)."""
+    from rfx.competition_services import prediction_sweep_unscored
+
+    return prediction_sweep_unscored()

@@ -848,7 +848,10 @@ def _ranking_data(request: Request, rfx: RFx) -> dict[str, Any]:
     result = rank(
         proposals,
         weights,
-        {"disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags},
+        {
+            "disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags,
+            "has_competition": rfx.has_competition,
+        },
     )
     for entry in (*result["ranking"], *result["excluded"]):
         entry["proposal_id"] = entry.pop("supplier_id")

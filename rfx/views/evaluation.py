@@ -292,7 +292,10 @@ def _comparison(
         # the same placeholder price for everyone so neither cost nor the tie-break leaks.
         weights["cost"] = 0
         inputs = [{**item, "price": "1", "currency": None} for item in inputs]
-    settings = {"disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags}
+    settings = {
+        "disqualify_on_critical_red_flags": rfx.disqualify_on_critical_red_flags,
+        "has_competition": rfx.has_competition,
+    }
     try:
         result = evaluation.rank(inputs, weights, settings)
     except ApplicationError as error:

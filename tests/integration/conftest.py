@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.db import connection
 from kombu import Connection
 
@@ -117,6 +118,9 @@ def worker(request, tmp_path_factory) -> Iterator[Worker]:
         "DATABASE_URL": worker_database_url(),
         "REDIS_URL": broker,
         "EMAIL_URL": f"file://{mail_dir}",
+        # The files the tests store, where the worker reads them.
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "HIDDEN_MEDIA_ROOT": str(request.getfixturevalue("_hidden_root")),
     }
     command = [
         str(Path(sys.executable).with_name("celery")),
