@@ -1,4 +1,4 @@
-from rfx.views import buyer, documents, evaluation, exports, supplier
+from rfx.views import buyer, competition, documents, evaluation, exports, supplier
 
 urlpatterns = (
     buyer.urlpatterns
@@ -6,4 +6,5 @@ urlpatterns = (
     + evaluation.urlpatterns
     + exports.urlpatterns
     + documents.urlpatterns
+    + competition.urlpatterns
 )

@@ -372,6 +372,11 @@ def comparison(request: HttpRequest, pk: int) -> HttpResponse:
         "rfx": rfx,
         "is_manager": access.is_manager,
         "can_see_price": can_see_price,
+        # The gate's reasons link to the competition results, where the bars are shown.
+        "competition_reasons": (
+            evaluation.Reason.COMPETITION_FAILED,
+            evaluation.Reason.NO_COMPETITION_RESULT,
+        ),
         **_comparison(request, rfx, proposals, can_see_price),
     }
     return render(request, "rfx/evaluation/comparison.html", context)
