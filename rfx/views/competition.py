@@ -549,12 +549,12 @@ def supplier_competition(request: HttpRequest, pk: int) -> HttpResponse:
             context = _supplier_context(request, rfx, competition)
             return render(request, "rfx/competition/_uploads.html", context)
         return _supplier_page(request, rfx, competition)
-    proposal = proposal_for_supplier(rfx, request.user)
-    if proposal is None or not request.user.has_perm("rfx.submit_predictions", proposal):
+    context = _supplier_context(request, rfx, competition)
+    proposal = context["proposal"]
+    if not context["can_submit"]:
         # The server's clock decides: nothing is stored, whatever the form says.
-        context = _supplier_context(request, rfx, competition)
-        reason = context["why_not"] or "You cannot upload predictions now."
-        return _supplier_page(request, rfx, competition, error=reason, status=403)
+        context["error"] = context["why_not"] or "You cannot upload predictions now."
+        return render(request, "rfx/competition/supplier.html", context, status=403)
     form = PredictionsForm(request.POST, request.FILES)
     if not form.is_valid():
         return _supplier_page(request, rfx, competition, form=form, status=400)
