@@ -660,7 +660,9 @@ def _leaderboard_rows(
     names = _display_names(request, rfx, rows)
     failed = [row["submission_id"] for row in rows if row["status"] == Job.FAILED]
     reasons = (
-        dict(PredictionSubmission.objects.filter(pk__in=failed).values_list("pk", "error"))
+        dict(
+            PredictionSubmission.objects.filter(pk__in=failed).order_by().values_list("pk", "error")
+        )
         if failed
         else {}
     )
