@@ -501,7 +501,7 @@ def _supplier_context(request: HttpRequest, rfx: RFx, competition: Competition) 
         )
         if competition.release_at
         else "",
-        "deadline_words": moment_in_words(rfx.proposal_deadline, now)
+        "deadline_words": moment_in_words(rfx.proposal_deadline, now, "close", "closed")
         if rfx.proposal_deadline
         else "",
         "deadline_passed": deadline_passed,
