@@ -12,6 +12,14 @@ from accounts.models import Membership, Organisation, User
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """The demo's uploads and sample files in a throwaway folder, never var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tmp_path
+
+
 EXPECTED_MEMBERSHIPS = [
     ("Acme Analytics", "supplier", "supplier-a", "supplier"),
     ("Blue Heron AI", "supplier", "supplier-b", "supplier"),
@@ -135,3 +143,66 @@ def test_with_the_bundled_model_it_adds_a_submitted_assessment_for_the_buyer_to_
         ("reviewer2", False),
     ]
     assert f"/assessments/{assessment.pk}/" in out
+
+
+def test_with_the_bundled_model_it_adds_a_published_rfp_with_a_tender_competition(
+    bundled, media, client, django_capture_on_commit_callbacks
+):
+    from rfx import selectors
+    from rfx.demo_competition import BARS
+    from rfx.models import Competition, Invitation, RFx
+
+    out = seed()
+    rfx = RFx.objects.get(title="Predictive maintenance for the fleet")
+    competition = Competition.objects.get(rfx=rfx)
+    assert (rfx.status, rfx.has_competition, rfx.buyer.slug) == (
+        RFx.Status.PUBLISHED,
+        True,
+        "northwind-rail",
+    )
+    assert (competition.rows, competition.classes, competition.group_columns) == (
+        300,
+        ["INSPECT", "OK", "REPAIR"],
+        ["site"],
+    )
+    assert competition.bars == BARS and competition.is_ready
+    assert sorted(Invitation.objects.filter(rfx=rfx).values_list("supplier__slug", "status")) == [
+        ("acme-analytics", "accepted"),
+        ("blue-heron-ai", "accepted"),
+    ]
+    assert f"/rfx/{rfx.pk}/competition/" in out
+    folder = media / "demo-competition"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "evaluation-inputs.csv",
+        "hidden-labels.csv",
+        "predictions-good.csv",
+        "predictions-refused.csv",
+        "predictions-unfair.csv",
+        "training.csv",
+    ]
+
+    # A demo supplier can try it at once: the inputs are out, and the sample files behave.
+    assert client.login(username="supplier-a", password=DEMO_PASSWORD)
+    client.post(f"/rfx/{rfx.pk}/proposal/", {"action": "start"})
+    page = f"/rfx/{rfx.pk}/supplier/competition/"
+    for name in ("predictions-refused.csv", "predictions-unfair.csv", "predictions-good.csv"):
+        with open(folder / name, "rb") as handle, django_capture_on_commit_callbacks(execute=True):
+            assert client.post(page, {"file": handle}).status_code == 302
+    proposal = rfx.proposals.get()
+    files = list(selectors.prediction_submission_list(proposal))
+    assert [(f.original_name, f.valid, f.status) for f in files] == [
+        ("predictions-good.csv", True, "done"),
+        ("predictions-unfair.csv", True, "done"),
+        ("predictions-refused.csv", False, "failed"),
+    ]
+    assert [f.passed for f in files] == [True, False, None]
+
+    seed()  # idempotent: still one demo RFP, its competition untouched
+    assert RFx.objects.filter(title="Predictive maintenance for the fleet").count() == 1
+    assert Competition.objects.get().pk == competition.pk
+
+
+def test_without_the_bundled_model_it_still_writes_the_sample_files(media):
+    out = seed()
+    assert "load_framework --bundled" in out
+    assert (media / "demo-competition" / "training.csv").exists()

@@ -1,5 +1,11 @@
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 
@@ -58,6 +64,7 @@ class Command(BaseCommand):
         admin.save(update_fields=["password"])
         rows.append(("admin", "Administrator", "(Django admin at /admin/)"))
         demo = self._demo_assessment(organisations, {row[0]: row for row in rows})
+        competition = _demo_competition(organisations)
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
         width = max(len(row[0]) for row in rows)
@@ -65,6 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username.ljust(width)}  {role:<20}  {organisation}")
         if demo:
             self.stdout.write(demo)
+        self.stdout.write(competition)
 
     def _demo_assessment(self, organisations, rows) -> str:
         """A submitted self-assessment of Blue Heron AI for Northwind Rail's reviewers to score."""
@@ -130,3 +138,109 @@ def _demo_answer(index: int, question) -> dict:
         return {"text": explanation}
     status = ("yes", "yes", "partial", "yes", "no")[index % 5]
     return {"status": status, "text": explanation if status != "no" else "Not yet in place."}
+
+
+DEMO_RFP_TITLE = "Predictive maintenance for the fleet"
+
+
+def demo_files_dir() -> Path:
+    """Where the demo's CSV files are written for people to try: next to the media folder."""
+    return Path(settings.MEDIA_ROOT).parent / "demo-competition"
+
+
+def _demo_competition(organisations) -> str:
+    """A published RFP of Northwind Rail with a small tender competition, both suppliers
+    invited and accepted, the evaluation inputs already released; and sample files to try.
+
+    An RFP with the demo title is reused: a draft without a competition gets one; one that
+    has a competition, or is past its draft, is left as it is.
+    """
+    from principles.models import Framework
+    from rfx import competition_services
+    from rfx import services as rfx_services
+    from rfx.demo_competition import BARS, DESCRIPTION, demo_files
+    from rfx.models import Competition, Invitation, RFx
+
+    files = demo_files()
+    folder = demo_files_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_text(content, encoding="utf-8")
+    samples = (
+        f"Demo competition files in {folder}: training.csv, evaluation-inputs.csv and "
+        "hidden-labels.csv (to set up a competition of your own), predictions-good.csv, "
+        "predictions-unfair.csv and predictions-refused.csv (to upload as a supplier)."
+    )
+    framework = (
+        Framework.objects.filter(slug="ml-maturity-model", owner__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if framework is None:
+        return "(Load the bundled frameworks for a demo competition: load_framework --bundled.)"
+    buyer = organisations["northwind-rail"]
+    rfx = RFx.objects.filter(buyer=buyer, title=DEMO_RFP_TITLE).order_by("pk").first()
+    if rfx is not None and (
+        rfx.status != RFx.Status.DRAFT or Competition.objects.filter(rfx=rfx).exists()
+    ):
+        return f"Demo competition: '{rfx.title}' at /rfx/{rfx.pk}/competition/\n{samples}"
+
+    manager = User.objects.get(username="manager")
+    now = timezone.now().replace(second=0, microsecond=0)
+    if rfx is None:
+        rfx = rfx_services.rfx_create(
+            buyer=buyer, user=manager, title=DEMO_RFP_TITLE, framework=framework
+        )
+    rfx_services.rfx_update(
+        rfx=rfx,
+        user=manager,
+        framework=rfx.framework or framework,
+        clarification_deadline=now + timedelta(days=7),
+        proposal_deadline=now + timedelta(days=21),
+        shortlist_date=now + timedelta(days=28),
+        contract_drafting_date=now + timedelta(days=42),
+    )
+    competition_services.competition_configure(
+        rfx=rfx,
+        user=manager,
+        description=DESCRIPTION,
+        primary_metric="macro_f1",
+        bars=BARS,
+        submission_limit=5,
+        release_at=now + timedelta(hours=1),
+    )
+    for kind, name in (
+        ("training", "training.csv"),
+        ("labels", "hidden-labels.csv"),
+        ("inputs", "evaluation-inputs.csv"),
+    ):
+        competition_services.competition_file_upload(
+            rfx=rfx,
+            user=manager,
+            kind=kind,
+            file=SimpleUploadedFile(name, files[name].encode(), content_type="text/csv"),
+        )
+    suppliers = [("acme-analytics", "supplier-a"), ("blue-heron-ai", "supplier-b")]
+    for slug, username in suppliers:
+        if not rfx.invitations.filter(supplier=organisations[slug]).exists():
+            rfx_services.invitation_create(
+                rfx=rfx,
+                supplier=organisations[slug],
+                email=f"{username}@example.test",
+                user=manager,
+            )
+    rfx_services.rfx_publish(rfx=rfx, user=manager)
+    for slug, username in suppliers:
+        invitation = Invitation.objects.get(rfx=rfx, supplier=organisations[slug])
+        if invitation.status == Invitation.Status.PENDING:
+            rfx_services.invitation_accept(
+                invitation=invitation, user=User.objects.get(username=username), accept_terms=True
+            )
+    # Demo only: the evaluation inputs are out already, so suppliers can upload at once (the
+    # set-up accepts only a release time in the future).
+    Competition.objects.filter(rfx=rfx).update(release_at=now - timedelta(hours=1))
+    return (
+        f"Demo competition: '{rfx.title}' published by manager, supplier-a and supplier-b "
+        f"invited, predictions open until {rfx_services._when(rfx.proposal_deadline)}: "
+        f"/rfx/{rfx.pk}/competition/\n{samples}"
+    )
