@@ -199,6 +199,16 @@ def test_a_tender_competition_from_set_up_to_the_gate_in_the_browser(
         bar_form.get_by_role("button", name="Add the bar").click()
         expect(alice.get_by_test_id("bar-notice")).to_have_text("The bar is added.")
         expect(alice.get_by_test_id("bar-row")).to_have_count(count)
+    # A bar that makes no sense is refused in place, with what was typed kept.
+    bar_form = alice.get_by_test_id("bar-form")
+    bar_form.get_by_label("Measure").select_option("accuracy_gap")
+    bar_form.get_by_label("Group column").select_option("site")
+    bar_form.get_by_label("Threshold").fill("0.05")
+    bar_form.get_by_role("button", name="Add the bar").click()
+    expect(
+        alice.get_by_text("A gap is a difference to keep small: choose “at most”.").first
+    ).to_be_visible()
+    expect(alice.get_by_test_id("bar-form").get_by_label("Threshold")).to_have_value("0.05")
     bars = alice.get_by_test_id("bar-list")
     expect(bars.get_by_test_id("bar-row")).to_have_count(3)
     expect(bars).to_contain_text("Accuracy must be at least 80%")
