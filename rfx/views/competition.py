@@ -442,6 +442,8 @@ def _why_no_upload(
 ) -> str:
     """Why the predictions upload is closed now, in a sentence; empty when it is open."""
     deadline = rfx.proposal_deadline
+    if rfx.status == RFx.Status.CANCELLED:
+        return "This RFx was cancelled: predictions are no longer accepted."
     if deadline is None or now >= deadline or rfx.status != RFx.Status.PUBLISHED:
         return "The proposal deadline has passed: predictions are no longer accepted."
     if not accepted:

@@ -461,3 +461,15 @@ def test_a_declined_supplier_cannot_upload(
     assert "Accept the invitation to take part in the competition." in html
     assert response.status_code == 403
     assert not PredictionSubmission.objects.exists()
+
+
+def test_a_cancelled_rfx_takes_no_more_predictions(
+    client, published_rfx, proposal_a_started, supplier_a, buyer
+):
+    services.rfx_cancel(rfx=published_rfx, user=buyer, reason="The budget was withdrawn.")
+    client.force_login(supplier_a)
+    with after_release(published_rfx):
+        response = post_file(client, published_rfx, predictions_csv())
+    assert response.status_code == 403
+    assert "This RFx was cancelled" in response.content.decode()
+    assert not PredictionSubmission.objects.exists()
