@@ -171,6 +171,14 @@ def rfx_reviewer_list(rfx: RFx) -> QuerySet[RFxReviewer]:
     return rfx.reviewers.select_related("reviewer").order_by("reviewer__username")
 
 
+def rfx_team_candidates(rfx: RFx) -> QuerySet[User]:
+    """Who may join the RFx's evaluation team: the buyer's reviewers and procurement managers."""
+    return User.objects.filter(
+        memberships__organisation_id=rfx.buyer_id,
+        memberships__role__in=[Membership.Role.REVIEWER, Membership.Role.PROCUREMENT_MANAGER],
+    ).distinct()
+
+
 def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
     """Each submitted proposal as `rfx.evaluation.rank` takes it (plus its proposal_id)."""
     proposals = list(

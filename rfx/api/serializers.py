@@ -324,6 +324,81 @@ class DeclarationSerializer(serializers.Serializer):
     no_conflict_declared_at = serializers.DateTimeField()
 
 
+# --- evaluation team ----------------------------------------------------------------------------
+
+
+class ReviewerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(
+        source="get_full_name", allow_blank=True, help_text="Blank when no name is recorded."
+    )
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    reviewer = ReviewerRefSerializer()
+    is_lead = serializers.BooleanField(help_text="The lead records the consensus scores.")
+    criterion_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The maturity criteria this reviewer scores; empty means every criterion.",
+    )
+    no_conflict_declared_at = serializers.DateTimeField(
+        allow_null=True, help_text="When they declared no conflict of interest; null until then."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _criterion_codes(required: bool) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        max_length=50,
+        required=required,
+        help_text="Codes of the maturity criteria this reviewer scores; empty means every "
+        "criterion.",
+    )
+
+
+class TeamAssignInputSerializer(serializers.Serializer):
+    reviewer = serializers.IntegerField(
+        required=False,
+        help_text="User id of a reviewer or procurement manager of the buyer. Give this or "
+        "`username`.",
+    )
+    username = serializers.CharField(
+        max_length=150, required=False, help_text="Their username, instead of `reviewer`."
+    )
+    is_lead = serializers.BooleanField(
+        default=False,
+        help_text="Make them the lead, who records the consensus scores; the RFx has one lead, "
+        "so any other lead stops being it.",
+    )
+    criterion_codes = _criterion_codes(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "reviewer" in data and "username" in data:
+            raise serializers.ValidationError(
+                {"reviewer": ["Give the reviewer's user id or their username, not both."]}
+            )
+        if "reviewer" not in data and "username" not in data:
+            raise serializers.ValidationError(
+                {"reviewer": ["Name the reviewer: their user id, or their username."]}
+            )
+        data.setdefault("criterion_codes", [])
+        return data
+
+
+class TeamUpdateInputSerializer(serializers.Serializer):
+    is_lead = serializers.BooleanField(required=False)
+    criterion_codes = _criterion_codes(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data:
+            raise serializers.ValidationError("Send `is_lead`, `criterion_codes` or both.")
+        return data
+
+
 class TermsScoreInputSerializer(serializers.Serializer):
     score = serializers.ChoiceField(
         choices=[(0, "Not met"), (1, "Partially met"), (2, "Met"), (3, "Exceeds")]

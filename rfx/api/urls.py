@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rfx.api import views
+from rfx.api import team, views
 
 urlpatterns = [
     path("rfx/", views.RFxListCreateApi.as_view(), name="api-rfx-list"),
@@ -62,6 +62,12 @@ urlpatterns = [
         "rfx/<int:rfx_id>/declaration/",
         views.DeclarationApi.as_view(),
         name="api-rfx-declaration",
+    ),
+    path("rfx/<int:rfx_id>/team/", team.TeamListApi.as_view(), name="api-rfx-team"),
+    path(
+        "rfx/<int:rfx_id>/team/<int:reviewer_id>/",
+        team.TeamMemberApi.as_view(),
+        name="api-rfx-team-member",
     ),
     path("rfx/<int:rfx_id>/lock/", views.LockApi.as_view(), name="api-rfx-lock"),
     path("rfx/<int:rfx_id>/evaluated/", views.EvaluatedApi.as_view(), name="api-rfx-evaluated"),
