@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from assessments.api.serializers import (
-    ErrorSerializer,  # noqa: F401  (the error shape of the RFx API too)
+    ErrorSerializer,  # the error shape of the RFx API too
     FrameworkRefSerializer,
     OrganisationRefSerializer,
 )
@@ -156,6 +156,35 @@ class RFxUpdateInputSerializer(serializers.Serializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+MAX_QUESTIONNAIRE_BYTES = 1024 * 1024
+
+
+class ExtraQuestionnaireInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The buyer's own questionnaire: a framework file (YAML, UTF-8, at most 1 MB) "
+        "with `kind: questionnaire`.",
+    )
+
+    def validate_file(self, upload: Any) -> Any:
+        if upload.size > MAX_QUESTIONNAIRE_BYTES:
+            raise serializers.ValidationError("The file is larger than 1 MB.")
+        if not upload.name.lower().endswith((".yaml", ".yml")):
+            raise serializers.ValidationError("Upload a YAML file (.yaml or .yml).")
+        try:
+            upload.text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise serializers.ValidationError("The file is not UTF-8 text.") from None
+        return upload
+
+
+class LoadProblemsSerializer(ErrorSerializer):
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every problem the loader found, each naming the criterion, question or "
+        "red flag at fault.",
+    )
 
 
 class SectionInputSerializer(serializers.Serializer):
@@ -495,3 +524,38 @@ class AwardSerializer(serializers.Serializer):
     supplier = serializers.CharField(source="proposal.supplier.name")
     justification = serializers.CharField()
     awarded_at = serializers.DateTimeField(source="created_at")
+
+
+# --- after the award ----------------------------------------------------------------------------
+
+
+class FeedbackSummarySerializer(serializers.Serializer):
+    """The supplier's own figures from the ranking at the award; nothing about anyone else."""
+
+    ranked = serializers.BooleanField()
+    rank = serializers.IntegerField(allow_null=True)
+    total = serializers.FloatField(allow_null=True, help_text="Out of 100.")
+    price = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    components = ComponentsSerializer()
+    terms_score = serializers.FloatField(
+        allow_null=True, help_text="The mean of the reviewers' 0..3 licence and terms scores."
+    )
+    breakdown = BreakdownSerializer(many=True)
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the proposal was not ranked, if it was not."
+    )
+    weights = WeightsSerializer()
+
+
+class FeedbackSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField()
+    outcome = serializers.ChoiceField(
+        choices=[("won", "Your proposal was chosen"), ("not_chosen", "Another was chosen")]
+    )
+    awarded_at = serializers.DateTimeField()
+    feedback = FeedbackSummarySerializer(
+        allow_null=True,
+        help_text="Your scores against the weights; null for the winner, and when no summary "
+        "could be made at the award.",
+    )

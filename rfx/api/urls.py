@@ -18,6 +18,11 @@ urlpatterns = [
     path("rfx/<int:rfx_id>/publish/", views.RFxPublishApi.as_view(), name="api-rfx-publish"),
     path("rfx/<int:rfx_id>/cancel/", views.RFxCancelApi.as_view(), name="api-rfx-cancel"),
     path(
+        "rfx/<int:rfx_id>/extra-questionnaire/",
+        views.ExtraQuestionnaireApi.as_view(),
+        name="api-rfx-extra-questionnaire",
+    ),
+    path(
         "rfx/<int:rfx_id>/sections/<slug:key>/",
         views.SectionApi.as_view(),
         name="api-rfx-section",
@@ -26,6 +31,11 @@ urlpatterns = [
         "rfx/<int:rfx_id>/invitations/",
         views.InvitationListCreateApi.as_view(),
         name="api-rfx-invitation-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/invitations/<int:invitation_id>/resend/",
+        views.InvitationResendApi.as_view(),
+        name="api-rfx-invitation-resend",
     ),
     path(
         "rfx/<int:rfx_id>/clarifications/",
@@ -47,6 +57,11 @@ urlpatterns = [
         "rfx/<int:rfx_id>/proposal/submit/",
         views.OwnProposalSubmitApi.as_view(),
         name="api-rfx-proposal-submit",
+    ),
+    path(
+        "rfx/<int:rfx_id>/proposal/reopen/",
+        views.OwnProposalReopenApi.as_view(),
+        name="api-rfx-proposal-reopen",
     ),
     path(
         "rfx/<int:rfx_id>/proposals/",
@@ -73,4 +88,5 @@ urlpatterns = [
     path("rfx/<int:rfx_id>/evaluated/", views.EvaluatedApi.as_view(), name="api-rfx-evaluated"),
     path("rfx/<int:rfx_id>/ranking/", views.RankingApi.as_view(), name="api-rfx-ranking"),
     path("rfx/<int:rfx_id>/award/", views.AwardApi.as_view(), name="api-rfx-award"),
+    path("rfx/<int:rfx_id>/feedback/", views.FeedbackApi.as_view(), name="api-rfx-feedback"),
 ]
