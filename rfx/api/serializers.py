@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -16,6 +17,7 @@ from assessments.api.serializers import (
 from rfx.models import (
     Addendum,
     Clarification,
+    ComparisonReport,
     Invitation,
     Proposal,
     ProposalVersion,
@@ -559,3 +561,46 @@ class FeedbackSerializer(serializers.Serializer):
         help_text="Your scores against the weights; null for the winner, and when no summary "
         "could be made at the award.",
     )
+
+
+# --- comparison scorecard and evaluation matrix -------------------------------------------------
+
+
+class ComparisonScorecardSerializer(serializers.ModelSerializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    status = serializers.ChoiceField(choices=ComparisonReport.Status.choices)
+    error = serializers.CharField(
+        allow_blank=True, help_text="Why the rendering failed; blank otherwise."
+    )
+    with_prices = serializers.BooleanField(
+        help_text="It shows prices and the cost score (only once the technical scores are "
+        "locked, for who may see them)."
+    )
+    with_names = serializers.BooleanField(
+        help_text="It names the suppliers; false when made for a reviewer grading blind."
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComparisonReport
+        fields = [
+            "id",
+            "rfx",
+            "status",
+            "error",
+            "with_prices",
+            "with_names",
+            "size",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, report: ComparisonReport) -> str | None:
+        if report.status != ComparisonReport.Status.DONE or not report.file:
+            return None
+        url = reverse("api-rfx-scorecard-download", args=[report.rfx_id, report.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

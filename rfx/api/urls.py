@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rfx.api import team, views
+from rfx.api import reports, team, views
 
 urlpatterns = [
     path("rfx/", views.RFxListCreateApi.as_view(), name="api-rfx-list"),
@@ -89,4 +89,34 @@ urlpatterns = [
     path("rfx/<int:rfx_id>/ranking/", views.RankingApi.as_view(), name="api-rfx-ranking"),
     path("rfx/<int:rfx_id>/award/", views.AwardApi.as_view(), name="api-rfx-award"),
     path("rfx/<int:rfx_id>/feedback/", views.FeedbackApi.as_view(), name="api-rfx-feedback"),
+    path(
+        "rfx/<int:rfx_id>/scorecards/",
+        reports.ScorecardListCreateApi.as_view(),
+        name="api-rfx-scorecard-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/",
+        reports.ScorecardDetailApi.as_view(),
+        name="api-rfx-scorecard-detail",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/retry/",
+        reports.ScorecardRetryApi.as_view(),
+        name="api-rfx-scorecard-retry",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/download/",
+        reports.ScorecardDownloadApi.as_view(),
+        name="api-rfx-scorecard-download",
+    ),
+    path(
+        "rfx/<int:rfx_id>/evaluation-matrix.csv",
+        reports.MatrixCsvApi.as_view(),
+        name="api-rfx-matrix-csv",
+    ),
+    path(
+        "rfx/<int:rfx_id>/evaluation-matrix.xlsx",
+        reports.MatrixXlsxApi.as_view(),
+        name="api-rfx-matrix-xlsx",
+    ),
 ]
