@@ -189,11 +189,13 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
     assessment_ids = [
         pk for p in proposals for pk in (p.maturity_assessment_id, p.extra_assessment_id) if pk
     ]
+    # Only the scores: the versions' answers and the scorecards' data are large JSON that the
+    # ranking does not read (decoding them was most of the time for 50 proposals).
     scores = {
-        (version.assessment_id, version.number): getattr(version, "scorecard", None)
-        for version in AssessmentVersion.objects.filter(
-            assessment_id__in=assessment_ids
-        ).select_related("scorecard")
+        (assessment_id, number): score
+        for assessment_id, number, score in AssessmentVersion.objects.filter(
+            assessment_id__in=assessment_ids, scorecard__isnull=False
+        ).values_list("assessment_id", "number", "scorecard__score")
     }
     critical: dict[int, int] = {}
     for assessment_id in RedFlag.objects.filter(
@@ -206,8 +208,7 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
         snapshot = latest.snapshot
 
         def score_of(assessment_id: int | None, number: int | None) -> float | None:
-            card = scores.get((assessment_id, number))
-            return None if card is None else card.score
+            return scores.get((assessment_id, number))
 
         terms = [item.score for item in proposal.terms_scores.all()]
         items.append(
