@@ -169,16 +169,17 @@ class ExtraQuestionnaireInputSerializer(serializers.Serializer):
         "with `kind: questionnaire`.",
     )
 
-    def validate_file(self, upload: Any) -> Any:
+    def validate_file(self, upload: Any) -> dict[str, str]:
+        """The file's name and its text."""
         if upload.size > MAX_QUESTIONNAIRE_BYTES:
             raise serializers.ValidationError("The file is larger than 1 MB.")
         if not upload.name.lower().endswith((".yaml", ".yml")):
             raise serializers.ValidationError("Upload a YAML file (.yaml or .yml).")
         try:
-            upload.text = upload.read().decode("utf-8")
+            text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise serializers.ValidationError("The file is not UTF-8 text.") from None
-        return upload
+        return {"name": upload.name, "text": text}
 
 
 class LoadProblemsSerializer(ErrorSerializer):

@@ -83,7 +83,7 @@ class TeamListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         reviewer = _candidate(rfx, data)
-        existed = RFxReviewer.objects.filter(rfx=rfx, reviewer=reviewer).exists()
+        existed = rfx_reviewer_list(rfx).filter(reviewer=reviewer).exists()
         services.rfx_reviewer_assign(
             rfx=rfx,
             reviewer=reviewer,

@@ -315,7 +315,7 @@ class ExtraQuestionnaireApi(APIView):
         upload = serializer.validated_data["file"]
         try:
             services.extra_questionnaire_load(
-                rfx=rfx, user=request.user, text=upload.text, source=upload.name
+                rfx=rfx, user=request.user, text=upload["text"], source=upload["name"]
             )
         except FrameworkFileError as error:
             raise ApplicationError(
