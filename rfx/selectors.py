@@ -11,7 +11,16 @@ from django.http import Http404
 
 from accounts.models import Membership, User
 from assessments.models import AssessmentVersion, RedFlag
-from rfx.models import Clarification, Invitation, Proposal, RFx, RFxReviewer, Section
+from rfx.models import (
+    Award,
+    Clarification,
+    Invitation,
+    Proposal,
+    RFx,
+    RFxReviewer,
+    Section,
+    SupplierFeedback,
+)
 
 
 def rfx_list_for_user(user: User) -> QuerySet[RFx]:
@@ -87,6 +96,22 @@ def proposal_for_supplier(rfx: RFx, user: User) -> Proposal | None:
         )
         .first()
     )
+
+
+def award_for(rfx: RFx) -> Award | None:
+    return Award.objects.filter(rfx=rfx).select_related("proposal__supplier").first()
+
+
+def supplier_outcome(rfx: RFx, user: User) -> dict[str, Any]:
+    """What a supplier's member reads after the award: the award, its own proposal, whether it
+    won and, if it did not, its own feedback summary (nothing about any other proposal)."""
+    award = Award.objects.filter(rfx=rfx).first()
+    proposal = proposal_for_supplier(rfx, user)
+    won = award is not None and proposal is not None and award.proposal_id == proposal.pk
+    feedback = None
+    if award is not None and proposal is not None and not won:
+        feedback = SupplierFeedback.objects.filter(award=award, proposal=proposal).first()
+    return {"award": award, "proposal": proposal, "won": won, "feedback": feedback}
 
 
 def submission_status(rfx: RFx) -> list[dict[str, Any]]:

@@ -32,16 +32,9 @@ from principles.selectors import get_framework_for_user
 from rfx import services
 from rfx.api import serializers as s
 from rfx.evaluation import LABELS, rank
-from rfx.models import (
-    Award,
-    Clarification,
-    Proposal,
-    ProposalVersion,
-    RFx,
-    Section,
-    SupplierFeedback,
-)
+from rfx.models import Clarification, Proposal, ProposalVersion, RFx, Section
 from rfx.selectors import (
+    award_for,
     clarification_list_for_buyer,
     clarification_list_for_supplier,
     evaluation_inputs,
@@ -53,6 +46,7 @@ from rfx.selectors import (
     rfx_reviewer_list,
     section_list,
     submission_status,
+    supplier_outcome,
     supplier_pseudonyms,
 )
 
@@ -834,7 +828,7 @@ class AwardApi(APIView):
     )
     def get(self, request: Request, rfx_id: int) -> Response:
         rfx = _rfx(request, rfx_id, "rfx.manage_rfx", MANAGERS_ONLY)
-        award = Award.objects.filter(rfx=rfx).select_related("proposal__supplier").first()
+        award = award_for(rfx)
         if award is None:
             raise exceptions.NotFound("This RFx has not been awarded.")
         return Response(s.AwardSerializer(award).data)
@@ -882,16 +876,12 @@ class FeedbackApi(APIView):
         rfx = get_rfx_for_user(request.user, rfx_id)
         if not request.user.has_perm("rfx.ask_clarification", rfx):  # an invited supplier
             raise exceptions.NotFound()
-        award = Award.objects.filter(rfx=rfx).first()
+        outcome = supplier_outcome(rfx, request.user)
+        award, proposal, summary = outcome["award"], outcome["proposal"], outcome["feedback"]
         if award is None:
             raise exceptions.NotFound(NO_DECISION)
-        proposal = proposal_for_supplier(rfx, request.user)
         if proposal is None or proposal.submitted_at is None:
             raise exceptions.NotFound(NO_SUBMISSION)
-        won = award.proposal_id == proposal.pk
-        summary = (
-            None if won else SupplierFeedback.objects.filter(award=award, proposal=proposal).first()
-        )
         # A summary made without a ranking (it could not be made at the award) has another
         # shape; it is not passed on half-filled.
         data = summary.data if summary is not None and "ranked" in summary.data else None
@@ -899,7 +889,7 @@ class FeedbackApi(APIView):
             s.FeedbackSerializer(
                 {
                     "rfx": rfx.pk,
-                    "outcome": "won" if won else "not_chosen",
+                    "outcome": "won" if outcome["won"] else "not_chosen",
                     "awarded_at": award.created_at,
                     "feedback": data,
                 }
