@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from pathlib import PurePath
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -33,6 +32,7 @@ from assessments.selectors import (
     reviews_input,
 )
 from core.exceptions import ApplicationError
+from core.uploads import check_upload
 from principles.models import Framework, Question, RedFlagRule
 from principles.rules import normalise_answer
 from principles.selectors import framework_spec
@@ -233,32 +233,7 @@ def _same_answer(answer: Answer | None, name: str, value: Any) -> bool:
 
 
 def _check_evidence_file(upload: UploadedFile) -> str:
-    extension = PurePath(upload.name or "").suffix.lower()
-    if extension not in EVIDENCE_TYPES:
-        allowed = ", ".join(sorted(EVIDENCE_TYPES))
-        raise ApplicationError(
-            f"{upload.name}: files of this type are not accepted. Accepted: {allowed}."
-        )
-    if upload.size > EVIDENCE_MAX_BYTES:
-        raise ApplicationError(
-            f"{upload.name}: the file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB."
-        )
-    upload.seek(0)
-    head = upload.read(2048)
-    upload.seek(0)
-    signatures = EVIDENCE_TYPES[extension]
-    if signatures is None:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as error:
-            # A multi-byte character cut at the end of the sample is fine.
-            if error.start < len(head) - 3:
-                raise ApplicationError(f"{upload.name}: the content is not UTF-8 text.") from None
-    elif not head.startswith(signatures):
-        raise ApplicationError(
-            f"{upload.name}: the content does not match its {extension} extension."
-        )
-    return extension
+    return check_upload(upload, types=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_BYTES)
 
 
 @transaction.atomic

@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "RFxStatusEnum": "rfx.models.RFx.Status",
         "InvitationStatusEnum": "rfx.models.Invitation.Status",
         "ClarificationVisibilityEnum": "rfx.models.Clarification.Visibility",
+        "ProposalDocumentKindEnum": "rfx.models.ProposalDocument.Kind",
     },
 }
 

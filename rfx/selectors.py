@@ -16,11 +16,13 @@ from rfx.models import (
     Clarification,
     Invitation,
     Proposal,
+    ProposalDocument,
     RFx,
     RFxReviewer,
     Section,
     SupplierFeedback,
 )
+from rfx.permissions import is_proposal_supplier
 
 
 def rfx_list_for_user(user: User) -> QuerySet[RFx]:
@@ -273,6 +275,53 @@ def latest_snapshot(proposal: Proposal) -> dict[str, Any]:
     if not versions:
         return {}
     return max(versions, key=lambda version: version.number).snapshot
+
+
+# --- proposal documents -------------------------------------------------------------------------
+
+
+def proposal_document_ids_in_versions(proposal: Proposal) -> set[int]:
+    """Ids of the documents that any submitted version of the proposal lists."""
+    return {
+        item["id"]
+        for snapshot in proposal.versions.values_list("snapshot", flat=True)
+        for item in (snapshot or {}).get("documents") or []
+    }
+
+
+def latest_version_documents(proposal: Proposal) -> list[dict[str, Any]]:
+    """The documents the latest submitted version lists (id, kind, title, size); one query."""
+    snapshot = (
+        proposal.versions.order_by("-number").values_list("snapshot", flat=True).first() or {}
+    )
+    return list(snapshot.get("documents") or [])
+
+
+def proposal_document_list(proposal: Proposal) -> QuerySet[ProposalDocument]:
+    """The documents on the draft (not those removed after a submission), oldest first."""
+    return ProposalDocument.objects.filter(proposal=proposal).order_by("created_at", "pk")
+
+
+def get_proposal_document_for_user(
+    user: User, proposal: Proposal, document_pk: int
+) -> ProposalDocument:
+    """A document of the proposal if this person may download it; a 404 otherwise.
+
+    The supplier's own members: what is on the draft, and what any submitted version lists.
+    The buyer's procurement managers and cleared reviewers, once the RFx has closed
+    (`rfx.view_proposal`): only what the latest submitted version lists, never a draft's.
+    """
+    document = ProposalDocument.all_objects.filter(proposal=proposal, pk=document_pk).first()
+    if document is None or not user.has_perm("rfx.view_proposal", proposal):
+        raise Http404("No such document.")
+    if is_proposal_supplier(user, proposal):
+        if document.removed_at is None or document.pk in proposal_document_ids_in_versions(
+            proposal
+        ):
+            return document
+    elif document.pk in {item["id"] for item in latest_version_documents(proposal)}:
+        return document
+    raise Http404("No such document.")
 
 
 def supplier_names_for(user: User, rfx: RFx, proposals: list[Proposal]) -> dict[int, str]:

@@ -14,9 +14,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +29,7 @@ from accounts.models import Membership, Organisation, User
 from assessments import services as assessment_services
 from assessments.models import Assessment, ReviewerAssignment
 from core.exceptions import ApplicationError
+from core.uploads import check_upload
 from principles.models import Framework, Question
 from rfx import catalogue
 from rfx.models import (
@@ -35,6 +38,7 @@ from rfx.models import (
     Clarification,
     Invitation,
     Proposal,
+    ProposalDocument,
     ProposalVersion,
     RFx,
     RFxReviewer,
@@ -951,6 +955,95 @@ def proposal_evidence_add(
     )
 
 
+# --- proposal documents -------------------------------------------------------------------------
+
+PROPOSAL_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+PROPOSAL_DOCUMENTS_MAX = 20
+# Contracts, SLAs and price lists: documents and spreadsheets, not images or archives.
+PROPOSAL_DOCUMENT_TYPES: dict[str, tuple[bytes, ...] | None] = {
+    ".pdf": (b"%PDF-",),
+    ".docx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".ods": (b"PK\x03\x04",),
+    ".txt": None,
+    ".md": None,
+}
+
+
+def _locked_proposal(proposal: Proposal) -> Proposal:
+    """The proposal row locked for this transaction: a submission and a removal never overlap."""
+    return Proposal.objects.select_for_update().select_related("rfx").get(pk=proposal.pk)
+
+
+@transaction.atomic
+def proposal_document_add(
+    *, proposal: Proposal, user: User, kind: str, file: UploadedFile | None, title: str = ""
+) -> ProposalDocument:
+    """Attach a file to the licence or the service terms of the draft, before the deadline."""
+    proposal = _locked_proposal(proposal)
+    _require_proposal_writer(proposal, user)
+    if kind not in ProposalDocument.Kind.values:
+        raise ApplicationError("Say whether the document belongs to the licence or service terms.")
+    if not file:
+        raise ApplicationError("Choose a file to upload.")
+    if not file.size:
+        raise ApplicationError(f"{file.name}: the file is empty.")
+    check_upload(file, types=PROPOSAL_DOCUMENT_TYPES, max_bytes=PROPOSAL_DOCUMENT_MAX_BYTES)
+    if ProposalDocument.objects.filter(proposal=proposal).count() >= PROPOSAL_DOCUMENTS_MAX:
+        raise ApplicationError(
+            f"{file.name}: a proposal holds at most {PROPOSAL_DOCUMENTS_MAX} documents. "
+            "Remove one you no longer need first."
+        )
+    title = " ".join((title or "").split()) or PurePath(file.name or "").name
+    document = ProposalDocument(
+        proposal=proposal,
+        kind=kind,
+        title=title[:200],
+        file=file,
+        size=file.size,
+        content_type=(getattr(file, "content_type", "") or "")[:100],
+        uploaded_by=user,
+    )
+    document.full_clean(exclude=["file"])
+    document.save()
+    return document
+
+
+@transaction.atomic
+def proposal_document_remove(*, document: ProposalDocument, user: User) -> bool:
+    """Take a document off the draft; True when it is kept because a submitted version lists it.
+
+    A document that no version lists is deleted with its file (once the transaction commits);
+    one that a version lists is only marked removed, so that version keeps what it sent.
+    """
+    from rfx.selectors import proposal_document_ids_in_versions
+
+    proposal = _locked_proposal(document.proposal)
+    _require_proposal_writer(proposal, user)
+    document = ProposalDocument.all_objects.get(pk=document.pk)
+    if document.removed_at is not None:
+        raise ApplicationError(f"{document.title} has already been removed from your proposal.")
+    if document.pk in proposal_document_ids_in_versions(proposal):
+        document.removed_at = timezone.now()
+        document.save(update_fields=["removed_at", "updated_at"])
+        return True
+    name, storage = document.file.name, document.file.storage
+    document.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+    return False
+
+
+def _documents_snapshot(proposal: Proposal) -> list[dict[str, Any]]:
+    return [
+        {"id": pk, "kind": kind, "title": title, "size": size}
+        for pk, kind, title, size in ProposalDocument.objects.filter(proposal=proposal)
+        .order_by("created_at", "pk")
+        .values_list("pk", "kind", "title", "size")
+    ]
+
+
 @transaction.atomic
 def proposal_submit(*, proposal: Proposal, user: User) -> ProposalVersion:
     """Submit or resubmit before the deadline; draft questionnaires are submitted too."""
@@ -991,6 +1084,7 @@ def proposal_submit(*, proposal: Proposal, user: User) -> ProposalVersion:
             "price_currency": proposal.price_currency,
             "maturity_assessment_version": assessment_versions["maturity"],
             "extra_assessment_version": assessment_versions["extra"],
+            "documents": _documents_snapshot(proposal),
             "submitted_at": now.isoformat(),
             "addenda_seen": rfx.addenda.count(),
         },

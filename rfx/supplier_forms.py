@@ -64,12 +64,16 @@ class ProposalForm(forms.Form):
         label="Licence terms",
         required=False,
         max_length=20000,
+        help_text="Who owns the trained models and the data, how the buyer may use them and "
+        "for how long. Add the licence itself as a document below.",
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     service_terms = forms.CharField(
         label="Service terms",
         required=False,
         max_length=20000,
+        help_text="Support hours, response times, availability, updates and how the service "
+        "ends. Add service-level agreements as documents below.",
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     # Text, not a decimal field: the service parses it and the person's input is kept as typed.
@@ -80,6 +84,35 @@ class ProposalForm(forms.Form):
         max_length=3,
         help_text="A three-letter code, such as GBP or EUR.",
     )
+
+    def __init__(self, *args: Any, autosave_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if autosave_url:
+            self._autosave(autosave_url)
+
+    def _autosave(self, url: str) -> None:
+        """htmx saves each field on its own: the terms after a pause in typing, the price and
+        its currency together when either changes. The reply goes next to the field."""
+        common = {"hx-post": url, "hx-swap": "innerHTML", "hx-sync": "#proposal-form:queue all"}
+        for name in ("licence_terms", "service_terms"):
+            self.fields[name].widget.attrs.update(
+                common,
+                **{
+                    "hx-trigger": "keyup changed delay:800ms, change",
+                    "hx-params": name,
+                    "hx-target": f"#saved-{name}",
+                },
+            )
+        for name in ("price_amount", "price_currency"):
+            self.fields[name].widget.attrs.update(
+                common,
+                **{
+                    "hx-trigger": "change",
+                    "hx-params": "price_amount,price_currency",
+                    "hx-target": "#saved-price",
+                    "autocomplete": "off",
+                },
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -94,3 +127,17 @@ class ProposalForm(forms.Form):
             field = "price_currency" if "currency" in error.message else "price_amount"
             self.add_error(field, error.message)
         return data
+
+
+class DocumentUploadForm(forms.Form):
+    """One file for the licence or the service terms; the service checks type, size, content.
+
+    Prefixed with the kind ("licence-file", "service-title"), so both sit in the proposal form.
+    """
+
+    file = forms.FileField(
+        label="Document",
+        allow_empty_file=True,  # the service refuses it with a message naming the file
+        error_messages={"required": "Choose a file to upload."},
+    )
+    title = forms.CharField(label="Document title (optional)", required=False, max_length=200)

@@ -1,5 +1,9 @@
-from rfx.views import buyer, evaluation, exports, supplier
+from rfx.views import buyer, documents, evaluation, exports, supplier
 
 urlpatterns = (
-    buyer.urlpatterns + supplier.urlpatterns + evaluation.urlpatterns + exports.urlpatterns
+    buyer.urlpatterns
+    + supplier.urlpatterns
+    + evaluation.urlpatterns
+    + exports.urlpatterns
+    + documents.urlpatterns
 )

@@ -500,6 +500,17 @@ def _criteria_summary(
     return summary
 
 
+def _progress_summary(assessment: Assessment, version: AssessmentVersion, user: User) -> list[dict]:
+    """`_criteria_summary` without the question tree: the side list after a score is saved."""
+    criteria = list(assessment.framework.criteria.all())
+    codes_by_criterion: dict[int, list[str]] = {}
+    for criterion_id, code in assessment.framework.questions.values_list("criterion_id", "code"):
+        codes_by_criterion.setdefault(criterion_id, []).append(code)
+    return _criteria_summary(
+        criteria, codes_by_criterion, _scorecard_data(version), _own_scored_codes(assessment, user)
+    )
+
+
 def _version_or_404(assessment: Assessment) -> AssessmentVersion:
     version = latest_version(assessment)
     if version is None:
@@ -910,10 +921,16 @@ def score_save(
         "locked": assignment.submitted_at is not None,
         "saved": saved is not None,
     }
+    context = {"assessment": assessment, "row": row}
+    if saved is not None:
+        # The side list of criteria counts the questions scored: send it along, out of band.
+        version = _version_or_404(assessment)
+        context["progress_oob"] = _progress_summary(assessment, version, request.user)
+        context["criterion"] = question.criterion
     return render(
         request,
         "assessments/review/_score_form.html",
-        {"assessment": assessment, "row": row},
+        context,
         status=200 if saved else INVALID,
     )
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -14,17 +16,20 @@ from assessments.api.serializers import (
     FrameworkRefSerializer,
     OrganisationRefSerializer,
 )
+from core.uploads import accepted_label
 from rfx.models import (
     Addendum,
     Clarification,
     ComparisonReport,
     Invitation,
     Proposal,
+    ProposalDocument,
     ProposalVersion,
     RFx,
     Section,
     TermsScore,
 )
+from rfx.services import PROPOSAL_DOCUMENT_MAX_BYTES, PROPOSAL_DOCUMENT_TYPES
 
 TIMELINE_FIELDS = (
     "issue_date",
@@ -327,6 +332,79 @@ class ProposalUpdateInputSerializer(serializers.Serializer):
     )
 
 
+def _absolute(context: Mapping[str, Any], path: str) -> str:
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+def document_download_url(
+    context: Mapping[str, Any], rfx_id: int, proposal_id: int, pk: int
+) -> str:
+    return _absolute(
+        context, reverse("api-rfx-proposal-document-download", args=[rfx_id, proposal_id, pk])
+    )
+
+
+class ProposalDocumentSerializer(serializers.ModelSerializer):
+    """A document on your proposal's draft."""
+
+    kind = serializers.ChoiceField(choices=ProposalDocument.Kind.choices)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_at = serializers.DateTimeField(source="created_at")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProposalDocument
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "size",
+            "content_type",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, document: ProposalDocument) -> str:
+        return document_download_url(
+            self.context, document.proposal.rfx_id, document.proposal_id, document.pk
+        )
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as a part of multipart/form-data (the schema says binary, not a URL)."""
+
+
+class ProposalDocumentInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=ProposalDocument.Kind.choices,
+        help_text="Which terms the document belongs to.",
+    )
+    file = UploadField(
+        allow_empty_file=True,  # refused by the service, with a message naming the file
+        help_text=f"{accepted_label(PROPOSAL_DOCUMENT_TYPES)}, up to "
+        f"{PROPOSAL_DOCUMENT_MAX_BYTES // (1024 * 1024)} MB; the content must match the extension.",
+    )
+    title = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="What the buyer reads in the list; the file's name when left out.",
+    )
+
+
+class SubmittedDocumentSerializer(serializers.Serializer):
+    """A document as the latest submission listed it."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ProposalDocument.Kind.choices)
+    title = serializers.CharField()
+    size = serializers.IntegerField(help_text="In bytes.")
+    download_url = serializers.CharField()
+
+
 class SubmittedProposalSerializer(serializers.Serializer):
     """A submitted proposal as the evaluation team reads it, from its latest submission.
 
@@ -341,6 +419,9 @@ class SubmittedProposalSerializer(serializers.Serializer):
     extra_assessment = serializers.IntegerField(allow_null=True)
     licence_terms = serializers.CharField(allow_blank=True)
     service_terms = serializers.CharField(allow_blank=True)
+    documents = SubmittedDocumentSerializer(
+        many=True, help_text="The licence and service documents the latest submission sent."
+    )
     price_amount = OmittableCharField(required=False, allow_null=True)
     price_currency = OmittableCharField(required=False, allow_blank=True)
 

@@ -64,6 +64,21 @@ urlpatterns = [
         name="api-rfx-proposal-reopen",
     ),
     path(
+        "rfx/<int:rfx_id>/proposal/documents/",
+        views.OwnProposalDocumentListApi.as_view(),
+        name="api-rfx-proposal-documents",
+    ),
+    path(
+        "rfx/<int:rfx_id>/proposal/documents/<int:document_id>/",
+        views.OwnProposalDocumentApi.as_view(),
+        name="api-rfx-proposal-document",
+    ),
+    path(
+        "rfx/<int:rfx_id>/proposals/<int:proposal_id>/documents/<int:document_id>/download/",
+        views.ProposalDocumentDownloadApi.as_view(),
+        name="api-rfx-proposal-document-download",
+    ),
+    path(
         "rfx/<int:rfx_id>/proposals/",
         views.ProposalListApi.as_view(),
         name="api-rfx-proposal-list",

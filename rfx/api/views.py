@@ -10,15 +10,16 @@ so a request sent after the deadline is a 400 whatever the client says.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework import exceptions, generics, parsers, renderers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,14 +33,16 @@ from principles.selectors import get_framework_for_user
 from rfx import services
 from rfx.api import serializers as s
 from rfx.evaluation import LABELS, rank
-from rfx.models import Clarification, Proposal, ProposalVersion, RFx, Section
+from rfx.models import Clarification, Proposal, ProposalDocument, ProposalVersion, RFx, Section
 from rfx.selectors import (
     award_for,
     clarification_list_for_buyer,
     clarification_list_for_supplier,
     evaluation_inputs,
+    get_proposal_document_for_user,
     get_proposal_for_user,
     get_rfx_for_user,
+    proposal_document_list,
     proposal_for_supplier,
     proposal_list_for_user,
     rfx_list_for_user,
@@ -49,6 +52,7 @@ from rfx.selectors import (
     supplier_outcome,
     supplier_pseudonyms,
 )
+from rfx.views.documents import document_response
 
 TAGS = ["rfx"]
 ERRORS = {
@@ -282,7 +286,7 @@ class RFxCancelApi(APIView):
 
 
 class ExtraQuestionnaireApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
     @extend_schema(
         tags=TAGS,
@@ -679,12 +683,141 @@ class ProposalListApi(APIView):
                 "extra_assessment": proposal.extra_assessment_id,
                 "licence_terms": snapshot.get("licence_terms", ""),
                 "service_terms": snapshot.get("service_terms", ""),
+                "documents": _submitted_documents(request, rfx, proposal, snapshot),
             }
             if price_visible:
                 row["price_amount"] = snapshot.get("price_amount")
                 row["price_currency"] = snapshot.get("price_currency", "")
             rows.append(row)
         return Response(s.SubmittedProposalSerializer(rows, many=True).data)
+
+
+def _submitted_documents(
+    request: Request, rfx: RFx, proposal: Proposal, snapshot: dict[str, Any]
+) -> list[dict[str, Any]]:
+    context = {"request": request}
+    return [
+        {**item, "download_url": s.document_download_url(context, rfx.pk, proposal.pk, item["id"])}
+        for item in snapshot.get("documents") or []
+    ]
+
+
+# --- proposal documents -------------------------------------------------------------------------
+
+
+class BinaryRenderer(renderers.BaseRenderer):
+    """Downloads go out as FileResponses; only an error body ever reaches this renderer."""
+
+    media_type = "application/octet-stream"
+    format = "bin"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+def _own_document(proposal: Proposal, document_id: int) -> ProposalDocument:
+    document = proposal_document_list(proposal).filter(pk=document_id).first()
+    if document is None:
+        raise exceptions.NotFound("Your proposal has no such document.")
+    return document
+
+
+class OwnProposalDocumentListApi(APIView):
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The documents of your proposal's licence and service terms",
+        description="What is on the draft now; each submission keeps its own list.",
+        responses={200: s.ProposalDocumentSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, rfx_id: int) -> Response:
+        proposal = _own_proposal(request, _rfx(request, rfx_id, "rfx.view_rfx"))
+        documents = proposal_document_list(proposal).select_related("proposal", "uploaded_by")
+        return Response(
+            s.ProposalDocumentSerializer(documents, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Upload a document to your proposal's licence or service terms",
+        description="Sent as multipart/form-data. Type, size and content are checked; a refusal "
+        "names the file. Refused after the deadline, whatever the client's clock says. The "
+        "document goes to the buyer with your next submission.",
+        request={"multipart/form-data": s.ProposalDocumentInputSerializer},
+        responses={201: s.ProposalDocumentSerializer, **ERRORS},
+    )
+    def post(self, request: Request, rfx_id: int) -> Response:
+        proposal = _own_proposal(request, _rfx(request, rfx_id, "rfx.view_rfx"))
+        serializer = s.ProposalDocumentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = services.proposal_document_add(
+            proposal=proposal,
+            user=request.user,
+            kind=data["kind"],
+            file=data["file"],
+            title=data.get("title", ""),
+        )
+        document = (
+            proposal_document_list(proposal)
+            .select_related("proposal", "uploaded_by")
+            .get(pk=document.pk)
+        )
+        return Response(
+            s.ProposalDocumentSerializer(document, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class OwnProposalDocumentApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove a document from your proposal",
+        description="A document that a submitted version lists stays with that version; it only "
+        "leaves the draft. Refused after the deadline.",
+        request=None,
+        responses={204: None, **ERRORS},
+    )
+    def delete(self, request: Request, rfx_id: int, document_id: int) -> Response:
+        proposal = _own_proposal(request, _rfx(request, rfx_id, "rfx.view_rfx"))
+        services.proposal_document_remove(
+            document=_own_document(proposal, document_id), user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProposalDocumentDownloadApi(APIView):
+    renderer_classes = [renderers.JSONRenderer, BinaryRenderer]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Download a document of a proposal",
+        description="Your own proposal's documents, on the draft or in a submitted version; "
+        "for the procurement managers and the reviewers who declared no conflict, once the "
+        "RFx has closed, the documents of each proposal's latest submission.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment."
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def get(
+        self, request: Request, rfx_id: int, proposal_id: int, document_id: int
+    ) -> FileResponse:
+        proposal = get_proposal_for_user(request.user, proposal_id)
+        if proposal.rfx_id != rfx_id:
+            raise exceptions.NotFound()
+        document = get_proposal_document_for_user(request.user, proposal, document_id)
+        return document_response(document, content_type="application/octet-stream")
 
 
 # --- evaluation ---------------------------------------------------------------------------------

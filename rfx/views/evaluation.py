@@ -143,6 +143,21 @@ def declaration(request: HttpRequest, pk: int) -> HttpResponse:
 # --- evaluation --------------------------------------------------------------------------------
 
 
+def _snapshot_documents(
+    rfx: RFx, proposal: Proposal, snapshot: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The documents the submission sent, each with its permission-checked download link."""
+    return [
+        {
+            **item,
+            "download_url": reverse(
+                "rfx-proposal-document", args=[rfx.pk, proposal.pk, item["id"]]
+            ),
+        }
+        for item in snapshot.get("documents") or []
+    ]
+
+
 def _render_evaluation(
     request: HttpRequest,
     access: Access,
@@ -170,12 +185,15 @@ def _render_evaluation(
             },
             prefix=f"p{proposal.pk}",
         )
+        documents = _snapshot_documents(rfx, proposal, snapshot)
         rows.append(
             {
                 "proposal": proposal,
                 "name": names[proposal.pk],
                 "licence_terms": snapshot.get("licence_terms", ""),
                 "service_terms": snapshot.get("service_terms", ""),
+                "licence_documents": [d for d in documents if d["kind"] == "licence"],
+                "service_documents": [d for d in documents if d["kind"] == "service"],
                 "price": snapshot.get("price_amount") if can_see_price else None,
                 "currency": snapshot.get("price_currency") if can_see_price else None,
                 "own_score": own,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -25,11 +26,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Membership, User
 from assessments import services as assessment_services
 from core.exceptions import ApplicationError
+from core.uploads import accepted_label
 from rfx import services
-from rfx.models import Award, Invitation, Proposal, RFx, SupplierFeedback
+from rfx.models import (
+    Award,
+    Invitation,
+    Proposal,
+    ProposalDocument,
+    ProposalVersion,
+    RFx,
+    SupplierFeedback,
+)
 from rfx.selectors import (
     clarification_list_for_supplier,
     get_rfx_for_user,
+    proposal_document_list,
     proposal_for_supplier,
     section_list,
 )
@@ -37,6 +48,7 @@ from rfx.supplier_forms import (
     AcceptForm,
     ClarificationForm,
     DeclineForm,
+    DocumentUploadForm,
     ProposalForm,
     RegisterForm,
 )
@@ -329,6 +341,73 @@ def _questionnaires(proposal: Proposal | None) -> list[dict[str, Any]]:
     return rows
 
 
+DOCUMENT_GROUPS = [
+    (ProposalDocument.Kind.LICENCE, "Licence documents"),
+    (ProposalDocument.Kind.SERVICE, "Service documents"),
+]
+DOCUMENT_CONTEXT = {
+    "document_accept": ",".join(sorted(services.PROPOSAL_DOCUMENT_TYPES)),
+    "document_accept_label": accepted_label(services.PROPOSAL_DOCUMENT_TYPES),
+    "document_max_mb": services.PROPOSAL_DOCUMENT_MAX_BYTES // (1024 * 1024),
+}
+DEADLINE_PASSED = "The proposal deadline has passed: your proposal can no longer be changed."
+
+
+def _document_items(rfx: RFx, proposal: Proposal, documents: list[ProposalDocument]) -> list:
+    return [
+        {
+            "id": document.pk,
+            "kind": document.kind,
+            "title": document.title,
+            "size": document.size,
+            "created_at": document.created_at,
+            "download_url": reverse(
+                "rfx-proposal-document", args=[rfx.pk, proposal.pk, document.pk]
+            ),
+        }
+        for document in documents
+    ]
+
+
+def _document_groups(
+    rfx: RFx,
+    proposal: Proposal,
+    *,
+    editable: bool,
+    submitted: ProposalVersion | None = None,
+    kinds: tuple[str, ...] = ("licence", "service"),
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    notices: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The licence and the service documents: the draft's while it can change; afterwards
+    what the latest submission sent (`submitted`), even if taken off the draft since."""
+    if editable or submitted is None:
+        documents = list(proposal_document_list(proposal))
+    else:
+        ids = [item["id"] for item in submitted.snapshot.get("documents") or []]
+        by_id = ProposalDocument.all_objects.filter(proposal=proposal, pk__in=ids).in_bulk()
+        documents = [by_id[pk] for pk in ids if pk in by_id]
+    items = _document_items(rfx, proposal, documents)
+    return [
+        {
+            "kind": kind,
+            "label": label,
+            "editable": editable,
+            "documents": [item for item in items if item["kind"] == kind],
+            "error": (errors or {}).get(kind, ""),
+            "typed_title": (typed or {}).get(kind, ""),
+            "notice": (notices or {}).get(kind, ""),
+        }
+        for kind, label in DOCUMENT_GROUPS
+        if kind in kinds
+    ]
+
+
+def _autosave_url(rfx: RFx) -> str:
+    return reverse("rfx-proposal-autosave", args=[rfx.pk])
+
+
 def _render_proposal(
     request: HttpRequest,
     rfx: RFx,
@@ -337,8 +416,10 @@ def _render_proposal(
     form: ProposalForm | None = None,
     error: str = "",
     status: int = 200,
+    upload_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
     now = timezone.now()
+    can_change = proposal is not None and request.user.has_perm("rfx.change_proposal", proposal)
     if form is None and proposal is not None:
         form = ProposalForm(
             initial={
@@ -348,7 +429,8 @@ def _render_proposal(
                 if proposal.price_amount is None
                 else format(proposal.price_amount, "f"),
                 "price_currency": proposal.price_currency,
-            }
+            },
+            autosave_url=_autosave_url(rfx) if can_change else "",
         )
     own = _own_invitation(rfx, request.user)
     open_for_proposals = (
@@ -356,6 +438,12 @@ def _render_proposal(
         and rfx.proposal_deadline is not None
         and now < rfx.proposal_deadline
     )
+    versions = (
+        list(proposal.versions.select_related("submitted_by").order_by("-number"))
+        if proposal
+        else []
+    )
+    submitted = versions[0] if versions else None
     context = {
         "rfx": rfx,
         "invitation": own,
@@ -363,8 +451,7 @@ def _render_proposal(
         "form": form,
         "error": error,
         "open_for_proposals": open_for_proposals,
-        "can_change": proposal is not None
-        and request.user.has_perm("rfx.change_proposal", proposal),
+        "can_change": can_change,
         "can_start": proposal is None
         and open_for_proposals
         and own is not None
@@ -372,12 +459,41 @@ def _render_proposal(
         "deadline_words": moment_in_words(rfx.proposal_deadline, now)
         if rfx.proposal_deadline
         else "",
-        "versions": list(proposal.versions.select_related("submitted_by").order_by("-number"))
+        "versions": versions,
+        "submitted": submitted,
+        "document_groups": _document_groups(
+            rfx,
+            proposal,
+            editable=can_change,
+            submitted=submitted,
+            errors=upload_errors,
+            typed={
+                kind: request.POST.get(f"{kind}-title", "")[:200] for kind in upload_errors or {}
+            },
+        )
         if proposal
         else [],
         "questionnaires": _questionnaires(proposal),
+        **DOCUMENT_CONTEXT,
     }
     return render(request, "rfx/supplier/proposal.html", context, status=status)
+
+
+def _own_proposal_or_404(request: HttpRequest, pk: int) -> tuple[RFx, Proposal]:
+    rfx = _supplier_rfx(request.user, pk)
+    current = proposal_for_supplier(rfx, request.user)
+    if current is None:
+        raise Http404("You have not started a proposal for this RFx.")
+    return rfx, current
+
+
+def _refused_status(request: HttpRequest, proposal: Proposal) -> int:
+    """422 for something to fix; 403 once the server's clock has closed the proposal."""
+    return 422 if request.user.has_perm("rfx.change_proposal", proposal) else 403
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(message for messages_ in form.errors.values() for message in messages_)
 
 
 @login_required
@@ -398,13 +514,7 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_proposal(request, rfx, None, error="Start your proposal first.", status=400)
     if not request.user.has_perm("rfx.change_proposal", current):
         # The server's clock decides: nothing is stored, whatever the form says.
-        return _render_proposal(
-            request,
-            rfx,
-            current,
-            error="The proposal deadline has passed: your proposal can no longer be changed.",
-            status=403,
-        )
+        return _render_proposal(request, rfx, current, error=DEADLINE_PASSED, status=403)
     if action == "reopen":
         try:
             services.proposal_reopen(proposal=current, user=request.user)
@@ -412,7 +522,9 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
             return _render_proposal(request, rfx, current, error=error.message, status=400)
         messages.success(request, "Your questionnaire answers can be changed again.")
         return redirect("rfx-proposal", rfx.pk)
-    form = ProposalForm(request.POST)
+    # Without JavaScript every button sends the whole form: what was typed is saved first,
+    # files chosen are uploaded, then the button's own action (remove, submit) is done.
+    form = ProposalForm(request.POST, autosave_url=_autosave_url(rfx))
     if not form.is_valid():
         return _render_proposal(request, rfx, current, form=form, status=400)
     data = form.cleaned_data
@@ -425,19 +537,227 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
             price_amount=data["price_amount"],
             price_currency=data["price_currency"],
         )
-        if action == "submit":
-            version = services.proposal_submit(proposal=current, user=request.user)
     except ApplicationError as error:
         return _render_proposal(request, rfx, current, form=form, error=error.message, status=400)
-    if action == "submit":
-        messages.success(
-            request,
-            f"Your proposal was submitted as version {version.number}. "
-            "You can change and submit it again until the deadline.",
+    added, upload_errors = _upload_attached(request, current, action)
+    if upload_errors:
+        return _render_proposal(
+            request, rfx, current, form=form, status=400, upload_errors=upload_errors
         )
-    else:
-        messages.success(request, "Your proposal is saved. It is not submitted yet.")
+    notes = [f"“{document.title}” was added to your {document.kind} terms." for document in added]
+    if request.POST.get("remove"):
+        document = ProposalDocument.objects.filter(
+            proposal=current, pk=request.POST["remove"] if request.POST["remove"].isdigit() else 0
+        ).first()
+        if document is None:
+            return _render_proposal(
+                request,
+                rfx,
+                current,
+                form=form,
+                error="That document is no longer on your proposal.",
+                status=400,
+            )
+        try:
+            services.proposal_document_remove(document=document, user=request.user)
+        except ApplicationError as error:
+            return _render_proposal(
+                request, rfx, current, form=form, error=error.message, status=400
+            )
+        notes.append(f"“{document.title}” was removed from your proposal.")
+    if action == "submit":
+        try:
+            version = services.proposal_submit(proposal=current, user=request.user)
+        except ApplicationError as error:
+            return _render_proposal(
+                request, rfx, current, form=form, error=error.message, status=400
+            )
+        notes.append(
+            f"Your proposal was submitted as version {version.number}. "
+            "You can change and submit it again until the deadline."
+        )
+    elif not notes or action == "save":
+        notes.append("Your proposal is saved. It is not submitted yet.")
+    for note in notes:
+        messages.success(request, note)
     return redirect("rfx-proposal", rfx.pk)
+
+
+def _upload_attached(
+    request: HttpRequest, proposal: Proposal, action: str
+) -> tuple[list[ProposalDocument], dict[str, str]]:
+    """Add each file chosen in the form; the kind whose Upload button was pressed needs one."""
+    added, errors = [], {}
+    for kind, _ in DOCUMENT_GROUPS:
+        if f"{kind}-file" not in request.FILES:
+            if action == f"upload-{kind}":
+                errors[kind] = "Choose a file to upload."
+            continue
+        upload = DocumentUploadForm(request.POST, request.FILES, prefix=kind)
+        if not upload.is_valid():
+            errors[kind] = _form_errors(upload)
+            continue
+        try:
+            added.append(
+                services.proposal_document_add(
+                    proposal=proposal,
+                    user=request.user,
+                    kind=kind,
+                    file=upload.cleaned_data["file"],
+                    title=upload.cleaned_data["title"],
+                )
+            )
+        except ApplicationError as error:
+            errors[kind] = error.message
+    return added, errors
+
+
+@login_required
+@require_POST
+def proposal_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save what one field sent (the price comes with its currency); htmx shows the reply
+    next to the field: "Saved 14:02", or the message while the field keeps what was typed.
+
+    422 for a value to fix, 403 once the deadline has passed (nothing is stored then).
+    """
+    rfx, current = _own_proposal_or_404(request, pk)
+    post = request.POST
+    fields: dict[str, Any] = {
+        name: post[name] for name in ("licence_terms", "service_terms") if name in post
+    }
+    error, status = "", 200
+    if "price_amount" in post or "price_currency" in post:
+        # A field the request left out keeps its saved value.
+        amount = post.get("price_amount")
+        if amount is None:
+            amount = "" if current.price_amount is None else format(current.price_amount, "f")
+        currency = post.get("price_currency", current.price_currency)
+        fields["price_amount"], fields["price_currency"] = amount, currency
+        if not amount.strip() and currency.strip():
+            error, status = "Give the amount, or leave the currency empty.", 422
+    if not fields:
+        error, status = "Nothing to save: the request carried no field of the proposal.", 400
+    if not error:
+        try:
+            services.proposal_update(proposal=current, user=request.user, **fields)
+        except ApplicationError as problem:
+            error, status = problem.message, _refused_status(request, current)
+    if post.get("beacon"):
+        # Sent by the page as it was left (static/js/assessments.js): nobody reads the reply.
+        return HttpResponse(status=204)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "Your proposal is saved. It is not submitted yet.")
+        return redirect("rfx-proposal", rfx.pk)
+    return render(
+        request,
+        "rfx/supplier/_autosave.html",
+        {"error": error, "saved_at": timezone.localtime()},
+        status=status,
+    )
+
+
+def _documents_response(
+    request: HttpRequest,
+    rfx: RFx,
+    proposal: Proposal,
+    kind: str,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """htmx: the kind's document list; otherwise back to the page, or the page with the error."""
+    if request.htmx:
+        editable = request.user.has_perm("rfx.change_proposal", proposal)
+        (group,) = _document_groups(
+            rfx,
+            proposal,
+            editable=editable,
+            kinds=(kind,),
+            errors={kind: error},
+            typed={kind: request.POST.get(f"{kind}-title", "")[:200]} if error else {},
+            notices={kind: notice},
+        )
+        return render(
+            request,
+            "rfx/supplier/_documents.html",
+            {"rfx": rfx, "group": group, **DOCUMENT_CONTEXT},
+            status=status,
+        )
+    if error:
+        if status == 403:
+            return _render_proposal(request, rfx, proposal, error=error, status=403)
+        return _render_proposal(request, rfx, proposal, upload_errors={kind: error}, status=400)
+    messages.success(request, notice)
+    return redirect("rfx-proposal", rfx.pk)
+
+
+@login_required
+@require_POST
+def proposal_document_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    rfx, current = _own_proposal_or_404(request, pk)
+    if kind not in ProposalDocument.Kind.values:
+        raise Http404("No such kind of document.")
+    upload = DocumentUploadForm(request.POST, request.FILES, prefix=kind)
+    if not upload.is_valid():
+        return _documents_response(
+            request,
+            rfx,
+            current,
+            kind,
+            error=_form_errors(upload),
+            status=_refused_status(request, current),
+        )
+    try:
+        document = services.proposal_document_add(
+            proposal=current,
+            user=request.user,
+            kind=kind,
+            file=upload.cleaned_data["file"],
+            title=upload.cleaned_data["title"],
+        )
+    except ApplicationError as error:
+        return _documents_response(
+            request,
+            rfx,
+            current,
+            kind,
+            error=error.message,
+            status=_refused_status(request, current),
+        )
+    return _documents_response(
+        request, rfx, current, kind, notice=f"“{document.title}” was added to your {kind} terms."
+    )
+
+
+@login_required
+@require_POST
+def proposal_document_remove(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    rfx, current = _own_proposal_or_404(request, pk)
+    document = ProposalDocument.objects.filter(proposal=current, pk=document_pk).first()
+    if document is None:
+        raise Http404("No such document on your proposal.")
+    try:
+        services.proposal_document_remove(document=document, user=request.user)
+    except ApplicationError as error:
+        return _documents_response(
+            request,
+            rfx,
+            current,
+            document.kind,
+            error=error.message,
+            status=_refused_status(request, current),
+        )
+    return _documents_response(
+        request,
+        rfx,
+        current,
+        document.kind,
+        notice=f"“{document.title}” was removed from your proposal.",
+    )
 
 
 # --- feedback after the award -------------------------------------------------------------------
@@ -467,5 +787,16 @@ urlpatterns = [
     path("<int:pk>/supplier/", supplier_detail, name="rfx-supplier-detail"),
     path("<int:pk>/supplier/respond/", invitation_respond, name="rfx-invitation-respond"),
     path("<int:pk>/proposal/", proposal, name="rfx-proposal"),
+    path("<int:pk>/proposal/autosave/", proposal_autosave, name="rfx-proposal-autosave"),
+    path(
+        "<int:pk>/proposal/documents/<str:kind>/add/",
+        proposal_document_add,
+        name="rfx-proposal-document-add",
+    ),
+    path(
+        "<int:pk>/proposal/documents/<int:document_pk>/remove/",
+        proposal_document_remove,
+        name="rfx-proposal-document-remove",
+    ),
     path("<int:pk>/feedback/", feedback, name="rfx-feedback"),
 ]

@@ -1,4 +1,4 @@
-// Answering pages: the little that htmx attributes do not cover.
+// Answering pages (and the RFx proposal form): the little that htmx attributes do not cover.
 (function () {
   "use strict";
 
@@ -34,7 +34,9 @@
     unsaved.delete(event.detail.elt);
   });
   window.addEventListener("pagehide", function () {
-    var token = document.querySelector("#criterion-form [name=csrfmiddlewaretoken]");
+    var token = document.querySelector(
+      "#criterion-form [name=csrfmiddlewaretoken], form[data-autosave] [name=csrfmiddlewaretoken]"
+    );
     if (!token || !navigator.sendBeacon) {
       return;
     }

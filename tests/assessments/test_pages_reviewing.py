@@ -463,6 +463,9 @@ def test_a_score_is_saved_in_place(client, review_team, django_capture_on_commit
     assert "✓ Saved" in body
     assert f'id="score-{target.pk}"' in body
     assert "<html" not in body
+    # The side list of criteria is refreshed out of band with the new count.
+    assert 'hx-swap-oob="outerHTML:.criteria-nav"' in body
+    assert '<span class="visually-hidden">scored </span>1/' in body
     value = ReviewerScore.objects.get(
         assessment=assessment, question=target, reviewer=lead.reviewer
     )

@@ -298,6 +298,8 @@ def test_a_reviewer_declares_scores_and_downloads_the_report(
         )
         question.get_by_role("button", name="Save score").click()
         expect(question.get_by_role("status")).to_have_text("✓ Saved")
+        # The side list counts the new score without a reload.
+        expect(bob.locator(".criteria-nav a[aria-current=page] .count").last).to_contain_text("1/")
         screenshot(bob, "reviewer-scoring-page")
         score = ReviewerScore.objects.get(
             assessment=assessment, reviewer=reviewer, question__code="1.1"

@@ -1107,6 +1107,7 @@ def _proposal_row(proposal: Proposal, **price) -> dict:
         "extra_assessment": None,
         "licence_terms": LICENCE,
         "service_terms": SERVICE,
+        "documents": [],
         **price,
     }
 
