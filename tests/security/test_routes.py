@@ -17,8 +17,9 @@ from tests.security.routes import all_routes, unnamed_routes
 from tests.security.world import WORLD
 
 HOW_TO = (
-    "add a Check for each method it answers to in tests/security/matrix.py (or, for a route "
-    "that must stay out of the matrix, an entry in EXCLUDED there with the reason)"
+    "add it to tests/security/matrix.py, one Check per method it answers to, with who may do "
+    "what in each phase (a route that must stay out of the matrix goes in EXCLUDED there, "
+    "with the reason)"
 )
 
 
