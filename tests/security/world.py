@@ -542,14 +542,17 @@ PROPOSAL_PHASES = (SEALED, CLOSED, LOCKED, EVALUATED, AWARDED)
 @dataclass(frozen=True)
 class Secret:
     label: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None = None
+    text: str = ""  # a literal is found with `in`, several times faster than a pattern
 
-    def found_in(self, text: str) -> bool:
-        return self.pattern.search(text) is not None
+    def found_in(self, body: str) -> bool:
+        if self.pattern is None:
+            return self.text in body
+        return self.pattern.search(body) is not None
 
 
 def _text(label: str, text: str) -> Secret:
-    return Secret(label, re.compile(re.escape(text)))
+    return Secret(label, text=text)
 
 
 def price_pattern(digits: str) -> re.Pattern[str]:
