@@ -4,7 +4,8 @@ Each `Check` names a route (its URL name), one HTTP method, how to build its URL
 (for writes) a minimal crafted body, and, per phase of the world (tests/security/world.py),
 what each of the seven roles gets:
 
-- `ok`: let through: 2xx, or 3xx to a page other than the login page.
+- `ok`: let through: a read shows the page (2xx); a write answers 2xx, or 3xx to a page
+  other than the login page.
 - `redirect`: sent elsewhere before seeing anything: 3xx to a page other than the login page.
 - `refuse`: let through the permission check, but the crafted request is refused on the
   domain's grounds (a form or service error, the deadline, a state that does not allow it):
@@ -296,7 +297,10 @@ MATRIX: list[Check] = [
     Check("home", GET, {WORLD: roles(ok=EVERYONE)}),
     Check("healthz", GET, {WORLD: roles(ok=EVERYONE)}),
     Check(
-        "login", GET, {WORLD: roles(ok=EVERYONE)}, why="People signed in are sent to the home page."
+        "login",
+        GET,
+        {WORLD: roles(ok=(ANONYMOUS,), redirect=SIGNED_IN)},
+        why="People signed in are sent to the home page.",
     ),
     Check(
         "login",
@@ -684,10 +688,10 @@ MATRIX: list[Check] = [
     Check(
         "rfx-invitation",
         GET,
-        {SEALED: roles(ok=(SUPPLIER_A, ANONYMOUS)), DUE: NOBODY},
+        {SEALED: roles(ok=(ANONYMOUS,), redirect=(SUPPLIER_A,)), DUE: NOBODY},
         lambda p: {"token": p.token},
-        why="A's one-time link: A follows it; a visitor is offered to register; anyone else "
-        "signed in is told it is not theirs. After the deadline it opens nothing.",
+        why="A's one-time link: A follows it to the RFx; a visitor is offered to register; "
+        "anyone else signed in is told it is not theirs. After the deadline it opens nothing.",
     ),
     Check(
         "rfx-invitation",

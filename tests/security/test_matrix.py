@@ -42,7 +42,7 @@ def test_each_role_gets_what_the_matrix_says_and_reads_nothing_it_must_not(
             started = watch.start()
             response = send(world, role, check, phase)
             after, queued_work = watch.after_request(started)
-        problem = verdict(check, role, expected, response)
+        problem = verdict(check.method, role, expected, response)
         if not problem and expected in (DENY, REFUSE):
             changes = watch.changes(after, queued_work)
             if changes:
