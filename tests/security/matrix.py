@@ -142,6 +142,9 @@ class Check:
     def is_write(self) -> bool:
         return self.method != GET
 
+    def __repr__(self) -> str:
+        return f"<Check {self.method} {self.route}{' ' + self.label if self.label else ''}>"
+
     def id(self, phase: str) -> str:
         return "-".join(part for part in (self.route, self.method, self.label, phase) if part)
 

@@ -110,10 +110,10 @@ def test_a_route_added_without_an_entry_is_named(settings, monkeypatch):
     ]
     monkeypatch.setitem(sys.modules, urls.__name__, urls)
     settings.ROOT_URLCONF = urls.__name__
-    assert routes_without_an_entry(MATRIX) == ["rfx-secret (rfx/<int:pk>/secret/)"]
+    assert "rfx-secret (rfx/<int:pk>/secret/)" in routes_without_an_entry(MATRIX)
 
 
 def test_an_entry_whose_route_is_gone_is_named():
     gone = Check("rfx-retired", GET, {WORLD: roles(ok=("manager",))})
     assert gone.expected[WORLD]["manager"] == OK
-    assert entries_without_a_route([*MATRIX, gone]) == ["rfx-retired"]
+    assert "rfx-retired" in entries_without_a_route([*MATRIX, gone])

@@ -159,7 +159,7 @@ class Phase:
     """What the routes of one phase point at; fields a phase does not have stay None."""
 
     name: str
-    world: World | None = None
+    world: World | None = field(default=None, repr=False)
     clock: datetime | None = None  # the server's clock during the requests, if not now
     rfx: RFx | None = None
     section: Section | None = None
@@ -197,6 +197,9 @@ class World:
 
     def phase(self, name: str) -> Phase:
         return self.phases[name]
+
+    def __repr__(self) -> str:  # pytest prints the fixture when a test fails
+        return f"<World: phases {', '.join(self.phases)}>"
 
 
 # --- helpers ------------------------------------------------------------------------------------
