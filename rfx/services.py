@@ -673,6 +673,19 @@ def require_proposal_open(assessment: Assessment) -> None:
     _require_before_deadline(proposal.rfx)
 
 
+def require_technical_scores_open(assessment: Assessment) -> None:
+    """Refuse a change to a proposal questionnaire's scores once its RFx has locked them.
+
+    The lock opens the price envelope, so from then on no technical score may move:
+    reviewer and consensus scores and red-flag dismissals feed the maturity component.
+    """
+    if RFx.objects.filter(
+        Q(proposals__maturity_assessment=assessment) | Q(proposals__extra_assessment=assessment),
+        technical_scores_locked_at__isnull=False,
+    ).exists():
+        raise ApplicationError("The technical scores are locked and can no longer change.")
+
+
 def require_reviewer_criterion(assessment: Assessment, reviewer: User, question) -> None:
     """A reviewer assigned to some criteria of an RFx scores only questions of those criteria."""
     # Only the maturity questionnaire is split by criterion; extra questions are for all.
