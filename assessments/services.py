@@ -583,6 +583,15 @@ def _active_assignment(assessment: Assessment, reviewer: User) -> ReviewerAssign
 def _require_reviewable(assessment: Assessment) -> None:
     if not assessment.versions.exists():
         raise ApplicationError("Nothing has been submitted yet, so there is nothing to score.")
+    _require_scores_open(assessment)
+
+
+def _require_scores_open(assessment: Assessment) -> None:
+    """A proposal's questionnaire is scored only until its RFx locks the technical scores."""
+    if assessment.kind == Assessment.Kind.PROPOSAL:
+        from rfx.services import require_technical_scores_open  # rfx builds on assessments
+
+        require_technical_scores_open(assessment)
 
 
 @transaction.atomic
@@ -670,6 +679,7 @@ def consensus_set(
 
 @transaction.atomic
 def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
+    _require_scores_open(flag.assessment)
     if flag.status != RedFlag.Status.ACTIVE:
         raise ApplicationError("Only an active red flag can be dismissed.")
     reason = (reason or "").strip()
@@ -687,6 +697,7 @@ def red_flag_dismiss(*, flag: RedFlag, user: User, reason: str) -> RedFlag:
 
 @transaction.atomic
 def red_flag_restore(*, flag: RedFlag, user: User) -> RedFlag:
+    _require_scores_open(flag.assessment)
     if flag.status != RedFlag.Status.DISMISSED:
         raise ApplicationError("Only a dismissed red flag can be restored.")
     # The dismissal (who, when, why) stays in the flag's history.

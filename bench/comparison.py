@@ -1,11 +1,12 @@
-"""The RFx comparison page for 50 suppliers × the full maturity model × 5 reviewers.
+"""The RFx comparison page and its API for 50 suppliers × the full maturity model × 5 reviewers.
 
     python bench/comparison.py [--suppliers 50] [--reviewers 5] [--runs 20]
 
 Builds the RFx through the services (reviewer scores with bulk_create) in a throwaway
-SQLite database, then times GET /rfx/<pk>/comparison/ through django.test.Client as a
-reviewer after the technical lock. Set BENCH_DATABASE_URL=postgres://... to measure on
-PostgreSQL (use a scratch database).
+SQLite database, then times GET /rfx/<pk>/comparison/ and GET /api/v1/rfx/<pk>/ranking/
+through django.test.Client as a reviewer after the technical lock, counting the queries of
+each. Set BENCH_DATABASE_URL=postgres://... to measure on PostgreSQL (use a scratch,
+empty database: the data is built afresh).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import argparse
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from unittest import mock
 
 from _setup import median, setup_django
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 
 def build(suppliers: int, reviewers: int):  # type: ignore[no-untyped-def]
@@ -146,7 +151,7 @@ def main() -> None:
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
     from django.urls import reverse
 
     setup_test_environment()
@@ -157,21 +162,44 @@ def main() -> None:
     warm = client.get(address)
     assert warm.status_code == 200, warm.status_code
     ranked = warm.content.decode().count('data-testid="ranked-row"')
-    timings = []
-    queries = 0
-    for _ in range(arguments.runs):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            response = client.get(address)
-            timings.append(time.perf_counter() - start)
-        assert response.status_code == 200
-        queries = len(captured)
+    queries, timings = measure(client, address, arguments.runs)
     print(
         f"comparison_page_{arguments.suppliers}_suppliers: {queries} queries, "
         f"median {median(timings) * 1000:.1f} ms (min {min(timings) * 1000:.1f} ms, "
         f"{ranked} ranked, {question_count} questions, {arguments.reviewers} reviewers, "
-        f"{connection.vendor}, {arguments.runs} runs)"
+        f"{connection.vendor}, {arguments.runs} runs)",
+        flush=True,
     )
+    # The same ranking through the API, as the same reviewer (price envelope open).
+    address = reverse("api-rfx-ranking", args=[rfx.pk])
+    warm = client.get(address)
+    assert warm.status_code == 200, warm.status_code
+    ranked = len(warm.json()["ranking"])
+    queries, timings = measure(client, address, arguments.runs)
+    print(
+        f"ranking_api_{arguments.suppliers}_suppliers: {queries} queries, "
+        f"median {median(timings) * 1000:.1f} ms (min {min(timings) * 1000:.1f} ms, "
+        f"{ranked} ranked, {question_count} questions, {arguments.reviewers} reviewers, "
+        f"{connection.vendor}, {arguments.runs} runs)",
+        flush=True,
+    )
+
+
+def measure(client: Client, address: str, runs: int) -> tuple[int, list[float]]:
+    """The query count of one request and the time of each of `runs` requests."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    queries = 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(address)
+            timings.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.status_code
+        queries = len(captured)
+    return queries, timings
 
 
 if __name__ == "__main__":

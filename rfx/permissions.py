@@ -115,6 +115,7 @@ rules.add_perm("rfx.manage_rfx", is_buyer_manager)
 rules.add_perm("rfx.view_submission_status", is_buyer_staff)
 rules.add_perm("rfx.ask_clarification", is_invited_supplier)
 rules.add_perm("rfx.declare_conflict", is_rfx_reviewer)
+rules.add_perm("rfx.view_team", is_buyer_manager | is_rfx_reviewer)
 # On a proposal
 rules.add_perm("rfx.view_proposal", is_proposal_supplier | (is_opened & evaluator))
 rules.add_perm("rfx.change_proposal", is_proposal_supplier & is_before_deadline)

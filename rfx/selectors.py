@@ -13,6 +13,7 @@ from accounts.models import Membership, User
 from assessments.models import AssessmentVersion, RedFlag
 from rfx.competition import in_scorer_order
 from rfx.models import (
+    Award,
     Clarification,
     Competition,
     Invitation,
@@ -22,6 +23,7 @@ from rfx.models import (
     RFx,
     RFxReviewer,
     Section,
+    SupplierFeedback,
 )
 from rfx.permissions import is_proposal_supplier
 
@@ -99,6 +101,22 @@ def proposal_for_supplier(rfx: RFx, user: User) -> Proposal | None:
         )
         .first()
     )
+
+
+def award_for(rfx: RFx) -> Award | None:
+    return Award.objects.filter(rfx=rfx).select_related("proposal__supplier").first()
+
+
+def supplier_outcome(rfx: RFx, user: User) -> dict[str, Any]:
+    """What a supplier's member reads after the award: the award, its own proposal, whether it
+    won and, if it did not, its own feedback summary (nothing about any other proposal)."""
+    award = Award.objects.filter(rfx=rfx).first()
+    proposal = proposal_for_supplier(rfx, user)
+    won = award is not None and proposal is not None and award.proposal_id == proposal.pk
+    feedback = None
+    if award is not None and proposal is not None and not won:
+        feedback = SupplierFeedback.objects.filter(award=award, proposal=proposal).first()
+    return {"award": award, "proposal": proposal, "won": won, "feedback": feedback}
 
 
 def submission_status(rfx: RFx) -> list[dict[str, Any]]:
@@ -183,6 +201,14 @@ def rfx_reviewer_list(rfx: RFx) -> QuerySet[RFxReviewer]:
     return rfx.reviewers.select_related("reviewer").order_by("reviewer__username")
 
 
+def rfx_team_candidates(rfx: RFx) -> QuerySet[User]:
+    """Who may join the RFx's evaluation team: the buyer's reviewers and procurement managers."""
+    return User.objects.filter(
+        memberships__organisation_id=rfx.buyer_id,
+        memberships__role__in=[Membership.Role.REVIEWER, Membership.Role.PROCUREMENT_MANAGER],
+    ).distinct()
+
+
 def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
     """Each submitted proposal as `rfx.evaluation.rank` takes it (plus its proposal_id)."""
     proposals = list(
@@ -193,11 +219,13 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
     assessment_ids = [
         pk for p in proposals for pk in (p.maturity_assessment_id, p.extra_assessment_id) if pk
     ]
+    # Only the scores: the versions' answers and the scorecards' data are large JSON that the
+    # ranking does not read (decoding them was most of the time for 50 proposals).
     scores = {
-        (version.assessment_id, version.number): getattr(version, "scorecard", None)
-        for version in AssessmentVersion.objects.filter(
-            assessment_id__in=assessment_ids
-        ).select_related("scorecard")
+        (assessment_id, number): score
+        for assessment_id, number, score in AssessmentVersion.objects.filter(
+            assessment_id__in=assessment_ids, scorecard__isnull=False
+        ).values_list("assessment_id", "number", "scorecard__score")
     }
     # Only an RFx with a competition pays the query; None means no result (yet).
     passed = _competition_verdicts(proposals) if rfx.has_competition else {}
@@ -212,8 +240,7 @@ def evaluation_inputs(rfx: RFx) -> list[dict[str, Any]]:
         snapshot = latest.snapshot
 
         def score_of(assessment_id: int | None, number: int | None) -> float | None:
-            card = scores.get((assessment_id, number))
-            return None if card is None else card.score
+            return scores.get((assessment_id, number))
 
         terms = [item.score for item in proposal.terms_scores.all()]
         items.append(

@@ -673,6 +673,19 @@ def require_proposal_open(assessment: Assessment) -> None:
     _require_before_deadline(proposal.rfx)
 
 
+def require_technical_scores_open(assessment: Assessment) -> None:
+    """Refuse a change to a proposal questionnaire's scores once its RFx has locked them.
+
+    The lock opens the price envelope, so from then on no technical score may move:
+    reviewer and consensus scores and red-flag dismissals feed the maturity component.
+    """
+    if RFx.objects.filter(
+        Q(proposals__maturity_assessment=assessment) | Q(proposals__extra_assessment=assessment),
+        technical_scores_locked_at__isnull=False,
+    ).exists():
+        raise ApplicationError("The technical scores are locked and can no longer change.")
+
+
 def require_reviewer_criterion(assessment: Assessment, reviewer: User, question) -> None:
     """A reviewer assigned to some criteria of an RFx scores only questions of those criteria."""
     # Only the maturity questionnaire is split by criterion; extra questions are for all.
@@ -1168,6 +1181,55 @@ def rfx_reviewer_declare_no_conflict(*, member: RFxReviewer, user: User) -> RFxR
     ):
         assessment_services.conflict_declare(assignment=assignment)
     return member
+
+
+@transaction.atomic
+def rfx_reviewer_remove(*, rfx: RFx, reviewer: User, user: User) -> None:
+    """Take a reviewer off the RFx's evaluation team and off its proposals' questionnaires.
+
+    Refused once the RFx is awarded or cancelled: the team is part of the record. Refused
+    too once the reviewer has recorded anything on this RFx's proposals (a question score,
+    a consensus score, a terms score or a red-flag dismissal): that stays part of the
+    evaluation, with its author. Until then nothing of theirs counts, so the team place and
+    the questionnaire assignments are deleted; the history of each keeps who removed them
+    and when.
+    """
+    from assessments.models import ConsensusScore, RedFlag, ReviewerScore
+
+    _require_manager(rfx, user)
+    _lock(rfx)
+    if rfx.status in (S.AWARDED, S.CANCELLED):
+        raise ApplicationError(
+            f"This RFx is {rfx.get_status_display().lower()}: its evaluation team is part of "
+            "the record and no longer changes."
+        )
+    member = RFxReviewer.objects.filter(rfx=rfx, reviewer=reviewer).first()
+    if member is None:
+        raise ApplicationError(f"{reviewer} is not on the evaluation team of this RFx.")
+    assessment_ids = [
+        pk
+        for pair in rfx.proposals.values_list("maturity_assessment_id", "extra_assessment_id")
+        for pk in pair
+        if pk
+    ]
+    on_proposals = Q(assessment_id__in=assessment_ids)
+    recorded = (
+        TermsScore.objects.filter(proposal__rfx=rfx, reviewer=reviewer).exists()
+        or ReviewerScore.objects.filter(on_proposals, reviewer=reviewer).exists()
+        or ConsensusScore.objects.filter(on_proposals, set_by=reviewer).exists()
+        or RedFlag.objects.filter(on_proposals, dismissed_by=reviewer).exists()
+    )
+    if recorded:
+        raise ApplicationError(
+            f"{reviewer} has already scored proposals of this RFx (or dismissed a red flag); "
+            "that stays part of the evaluation, so they stay on the team."
+        )
+    for item in [
+        *ReviewerAssignment.objects.filter(assessment_id__in=assessment_ids, reviewer=reviewer),
+        member,
+    ]:
+        item._history_user = user
+        item.delete()
 
 
 def _handed_assessment_ids(rfx: RFx) -> list[int]:

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from assessments.api.serializers import (
-    ErrorSerializer,  # noqa: F401  (the error shape of the RFx API too)
+    ErrorSerializer,  # the error shape of the RFx API too
     FrameworkRefSerializer,
     OrganisationRefSerializer,
 )
@@ -20,6 +20,7 @@ from core.uploads import accepted_label
 from rfx.models import (
     Addendum,
     Clarification,
+    ComparisonReport,
     Invitation,
     Proposal,
     ProposalDocument,
@@ -162,6 +163,36 @@ class RFxUpdateInputSerializer(serializers.Serializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+MAX_QUESTIONNAIRE_BYTES = 1024 * 1024
+
+
+class ExtraQuestionnaireInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The buyer's own questionnaire: a framework file (YAML, UTF-8, at most 1 MB) "
+        "with `kind: questionnaire`.",
+    )
+
+    def validate_file(self, upload: Any) -> dict[str, str]:
+        """The file's name and its text."""
+        if upload.size > MAX_QUESTIONNAIRE_BYTES:
+            raise serializers.ValidationError("The file is larger than 1 MB.")
+        if not upload.name.lower().endswith((".yaml", ".yml")):
+            raise serializers.ValidationError("Upload a YAML file (.yaml or .yml).")
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise serializers.ValidationError("The file is not UTF-8 text.") from None
+        return {"name": upload.name, "text": text}
+
+
+class LoadProblemsSerializer(ErrorSerializer):
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every problem the loader found, each naming the criterion, question or "
+        "red flag at fault.",
+    )
 
 
 class SectionInputSerializer(serializers.Serializer):
@@ -406,6 +437,81 @@ class DeclarationSerializer(serializers.Serializer):
     no_conflict_declared_at = serializers.DateTimeField()
 
 
+# --- evaluation team ----------------------------------------------------------------------------
+
+
+class ReviewerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(
+        source="get_full_name", allow_blank=True, help_text="Blank when no name is recorded."
+    )
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    reviewer = ReviewerRefSerializer()
+    is_lead = serializers.BooleanField(help_text="The lead records the consensus scores.")
+    criterion_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The maturity criteria this reviewer scores; empty means every criterion.",
+    )
+    no_conflict_declared_at = serializers.DateTimeField(
+        allow_null=True, help_text="When they declared no conflict of interest; null until then."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _criterion_codes(required: bool) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        max_length=50,
+        required=required,
+        help_text="Codes of the maturity criteria this reviewer scores; empty means every "
+        "criterion.",
+    )
+
+
+class TeamAssignInputSerializer(serializers.Serializer):
+    reviewer = serializers.IntegerField(
+        required=False,
+        help_text="User id of a reviewer or procurement manager of the buyer. Give this or "
+        "`username`.",
+    )
+    username = serializers.CharField(
+        max_length=150, required=False, help_text="Their username, instead of `reviewer`."
+    )
+    is_lead = serializers.BooleanField(
+        default=False,
+        help_text="Make them the lead, who records the consensus scores; the RFx has one lead, "
+        "so any other lead stops being it.",
+    )
+    criterion_codes = _criterion_codes(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "reviewer" in data and "username" in data:
+            raise serializers.ValidationError(
+                {"reviewer": ["Give the reviewer's user id or their username, not both."]}
+            )
+        if "reviewer" not in data and "username" not in data:
+            raise serializers.ValidationError(
+                {"reviewer": ["Name the reviewer: their user id, or their username."]}
+            )
+        data.setdefault("criterion_codes", [])
+        return data
+
+
+class TeamUpdateInputSerializer(serializers.Serializer):
+    is_lead = serializers.BooleanField(required=False)
+    criterion_codes = _criterion_codes(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data:
+            raise serializers.ValidationError("Send `is_lead`, `criterion_codes` or both.")
+        return data
+
+
 class TermsScoreInputSerializer(serializers.Serializer):
     score = serializers.ChoiceField(
         choices=[(0, "Not met"), (1, "Partially met"), (2, "Met"), (3, "Exceeds")]
@@ -502,3 +608,81 @@ class AwardSerializer(serializers.Serializer):
     supplier = serializers.CharField(source="proposal.supplier.name")
     justification = serializers.CharField()
     awarded_at = serializers.DateTimeField(source="created_at")
+
+
+# --- after the award ----------------------------------------------------------------------------
+
+
+class FeedbackSummarySerializer(serializers.Serializer):
+    """The supplier's own figures from the ranking at the award; nothing about anyone else."""
+
+    ranked = serializers.BooleanField()
+    rank = serializers.IntegerField(allow_null=True)
+    total = serializers.FloatField(allow_null=True, help_text="Out of 100.")
+    price = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    components = ComponentsSerializer()
+    terms_score = serializers.FloatField(
+        allow_null=True, help_text="The mean of the reviewers' 0..3 licence and terms scores."
+    )
+    breakdown = BreakdownSerializer(many=True)
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the proposal was not ranked, if it was not."
+    )
+    weights = WeightsSerializer()
+
+
+class FeedbackSerializer(serializers.Serializer):
+    rfx = serializers.IntegerField()
+    outcome = serializers.ChoiceField(
+        choices=[("won", "Your proposal was chosen"), ("not_chosen", "Another was chosen")]
+    )
+    awarded_at = serializers.DateTimeField()
+    feedback = FeedbackSummarySerializer(
+        allow_null=True,
+        help_text="Your scores against the weights; null for the winner, and when no summary "
+        "could be made at the award.",
+    )
+
+
+# --- comparison scorecard and evaluation matrix -------------------------------------------------
+
+
+class ComparisonScorecardSerializer(serializers.ModelSerializer):
+    rfx = serializers.IntegerField(source="rfx_id")
+    status = serializers.ChoiceField(choices=ComparisonReport.Status.choices)
+    error = serializers.CharField(
+        allow_blank=True, help_text="Why the rendering failed; blank otherwise."
+    )
+    with_prices = serializers.BooleanField(
+        help_text="It shows prices and the cost score (only once the technical scores are "
+        "locked, for who may see them)."
+    )
+    with_names = serializers.BooleanField(
+        help_text="It names the suppliers; false when made for a reviewer grading blind."
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComparisonReport
+        fields = [
+            "id",
+            "rfx",
+            "status",
+            "error",
+            "with_prices",
+            "with_names",
+            "size",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, report: ComparisonReport) -> str | None:
+        if report.status != ComparisonReport.Status.DONE or not report.file:
+            return None
+        url = reverse("api-rfx-scorecard-download", args=[report.rfx_id, report.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

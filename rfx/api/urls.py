@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rfx.api import views
+from rfx.api import reports, team, views
 
 urlpatterns = [
     path("rfx/", views.RFxListCreateApi.as_view(), name="api-rfx-list"),
@@ -18,6 +18,11 @@ urlpatterns = [
     path("rfx/<int:rfx_id>/publish/", views.RFxPublishApi.as_view(), name="api-rfx-publish"),
     path("rfx/<int:rfx_id>/cancel/", views.RFxCancelApi.as_view(), name="api-rfx-cancel"),
     path(
+        "rfx/<int:rfx_id>/extra-questionnaire/",
+        views.ExtraQuestionnaireApi.as_view(),
+        name="api-rfx-extra-questionnaire",
+    ),
+    path(
         "rfx/<int:rfx_id>/sections/<slug:key>/",
         views.SectionApi.as_view(),
         name="api-rfx-section",
@@ -26,6 +31,11 @@ urlpatterns = [
         "rfx/<int:rfx_id>/invitations/",
         views.InvitationListCreateApi.as_view(),
         name="api-rfx-invitation-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/invitations/<int:invitation_id>/resend/",
+        views.InvitationResendApi.as_view(),
+        name="api-rfx-invitation-resend",
     ),
     path(
         "rfx/<int:rfx_id>/clarifications/",
@@ -47,6 +57,11 @@ urlpatterns = [
         "rfx/<int:rfx_id>/proposal/submit/",
         views.OwnProposalSubmitApi.as_view(),
         name="api-rfx-proposal-submit",
+    ),
+    path(
+        "rfx/<int:rfx_id>/proposal/reopen/",
+        views.OwnProposalReopenApi.as_view(),
+        name="api-rfx-proposal-reopen",
     ),
     path(
         "rfx/<int:rfx_id>/proposal/documents/",
@@ -78,8 +93,45 @@ urlpatterns = [
         views.DeclarationApi.as_view(),
         name="api-rfx-declaration",
     ),
+    path("rfx/<int:rfx_id>/team/", team.TeamListApi.as_view(), name="api-rfx-team"),
+    path(
+        "rfx/<int:rfx_id>/team/<int:reviewer_id>/",
+        team.TeamMemberApi.as_view(),
+        name="api-rfx-team-member",
+    ),
     path("rfx/<int:rfx_id>/lock/", views.LockApi.as_view(), name="api-rfx-lock"),
     path("rfx/<int:rfx_id>/evaluated/", views.EvaluatedApi.as_view(), name="api-rfx-evaluated"),
     path("rfx/<int:rfx_id>/ranking/", views.RankingApi.as_view(), name="api-rfx-ranking"),
     path("rfx/<int:rfx_id>/award/", views.AwardApi.as_view(), name="api-rfx-award"),
+    path("rfx/<int:rfx_id>/feedback/", views.FeedbackApi.as_view(), name="api-rfx-feedback"),
+    path(
+        "rfx/<int:rfx_id>/scorecards/",
+        reports.ScorecardListCreateApi.as_view(),
+        name="api-rfx-scorecard-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/",
+        reports.ScorecardDetailApi.as_view(),
+        name="api-rfx-scorecard-detail",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/retry/",
+        reports.ScorecardRetryApi.as_view(),
+        name="api-rfx-scorecard-retry",
+    ),
+    path(
+        "rfx/<int:rfx_id>/scorecards/<int:report_id>/download/",
+        reports.ScorecardDownloadApi.as_view(),
+        name="api-rfx-scorecard-download",
+    ),
+    path(
+        "rfx/<int:rfx_id>/evaluation-matrix.csv",
+        reports.MatrixCsvApi.as_view(),
+        name="api-rfx-matrix-csv",
+    ),
+    path(
+        "rfx/<int:rfx_id>/evaluation-matrix.xlsx",
+        reports.MatrixXlsxApi.as_view(),
+        name="api-rfx-matrix-xlsx",
+    ),
 ]

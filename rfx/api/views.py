@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from accounts.models import Membership, Organisation
 from accounts.selectors import membership_list_for_user
 from core.exceptions import ApplicationError
+from principles.loader import FrameworkFileError
 from principles.models import Framework
 from principles.selectors import get_framework_for_user
 from rfx import services
@@ -34,6 +35,7 @@ from rfx.api import serializers as s
 from rfx.evaluation import LABELS, rank
 from rfx.models import Clarification, Proposal, ProposalDocument, ProposalVersion, RFx, Section
 from rfx.selectors import (
+    award_for,
     clarification_list_for_buyer,
     clarification_list_for_supplier,
     evaluation_inputs,
@@ -47,6 +49,7 @@ from rfx.selectors import (
     rfx_reviewer_list,
     section_list,
     submission_status,
+    supplier_outcome,
     supplier_pseudonyms,
 )
 from rfx.views.documents import document_response
@@ -282,6 +285,44 @@ class RFxCancelApi(APIView):
         return Response(_detail_data(get_rfx_for_user(request.user, rfx.pk)))
 
 
+class ExtraQuestionnaireApi(APIView):
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Upload the buyer's own extra questionnaire (while the RFx is a draft)",
+        description="A framework file in the library format with `kind: questionnaire`; once "
+        "loaded it belongs to the buyer and is attached to this RFx, replacing any earlier "
+        "one. The file is checked whole first: when the loader finds problems nothing is "
+        "stored and the 400 lists every problem in `problems`.",
+        request={"multipart/form-data": s.ExtraQuestionnaireInputSerializer},
+        responses={
+            200: s.RFxDetailSerializer,
+            400: OpenApiResponse(
+                s.LoadProblemsSerializer,
+                description="The file was not loaded: `detail` says why and `problems`, when "
+                "present, lists what to fix; a bad upload names the `file` field instead.",
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def post(self, request: Request, rfx_id: int) -> Response:
+        rfx = _rfx(request, rfx_id, "rfx.manage_rfx", MANAGERS_ONLY)
+        serializer = s.ExtraQuestionnaireInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            services.extra_questionnaire_load(
+                rfx=rfx, user=request.user, text=upload["text"], source=upload["name"]
+            )
+        except FrameworkFileError as error:
+            raise ApplicationError(
+                f"{error.source}: the questionnaire was not loaded; fix each problem listed.",
+                extra={"problems": list(error.problems)},
+            ) from None
+        return Response(_detail_data(get_rfx_for_user(request.user, rfx.pk)))
+
+
 def _section(rfx: RFx, key: str) -> Section:
     section = section_list(rfx).filter(key=key).first()
     if section is None:
@@ -355,6 +396,24 @@ class InvitationListCreateApi(APIView):
             rfx=rfx, supplier=supplier, email=serializer.validated_data["email"], user=request.user
         )
         return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationResendApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Send an invitation again with a new one-time link",
+        description="The earlier link stops working. Only while the RFx is published.",
+        request=None,
+        responses={200: s.InvitationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, rfx_id: int, invitation_id: int) -> Response:
+        rfx = _rfx(request, rfx_id, "rfx.manage_rfx", MANAGERS_ONLY)
+        invitation = rfx.invitations.select_related("supplier").filter(pk=invitation_id).first()
+        if invitation is None:
+            raise exceptions.NotFound("This RFx has no such invitation.")
+        services.invitation_send(invitation=invitation, user=request.user)
+        invitation.refresh_from_db()
+        return Response(s.InvitationSerializer(invitation).data)
 
 
 class InvitationAcceptApi(APIView):
@@ -569,6 +628,22 @@ class OwnProposalSubmitApi(APIView):
         proposal = _own_proposal(request, _rfx(request, rfx_id, "rfx.view_rfx"))
         version = services.proposal_submit(proposal=proposal, user=request.user)
         return Response(s.ProposalVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class OwnProposalReopenApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Reopen your submitted questionnaires for changes, before the deadline",
+        description="The questionnaires become drafts again, answered through the assessments "
+        "API; the submitted versions stay as they were and still count until you submit the "
+        "proposal again. Refused after the deadline, whatever the client's clock says.",
+        request=None,
+        responses={200: s.OwnProposalSerializer, **ERRORS},
+    )
+    def post(self, request: Request, rfx_id: int) -> Response:
+        proposal = _own_proposal(request, _rfx(request, rfx_id, "rfx.view_rfx"))
+        services.proposal_reopen(proposal=proposal, user=request.user)
+        return Response(_own_proposal_data(_own_proposal(request, proposal.rfx)))
 
 
 class ProposalListApi(APIView):
@@ -883,6 +958,19 @@ class RankingApi(APIView):
 class AwardApi(APIView):
     @extend_schema(
         tags=TAGS,
+        summary="The award decision",
+        description="For the procurement managers; a 404 until the RFx is awarded.",
+        responses={200: s.AwardSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, rfx_id: int) -> Response:
+        rfx = _rfx(request, rfx_id, "rfx.manage_rfx", MANAGERS_ONLY)
+        award = award_for(rfx)
+        if award is None:
+            raise exceptions.NotFound("This RFx has not been awarded.")
+        return Response(s.AwardSerializer(award).data)
+
+    @extend_schema(
+        tags=TAGS,
         summary="Award the RFx to the preferred proposal, with the justification",
         description="Each unsuccessful supplier gets feedback on its own scores only.",
         request=s.AwardInputSerializer,
@@ -902,3 +990,44 @@ class AwardApi(APIView):
             rfx=rfx, proposal=proposal, justification=data["justification"], user=request.user
         )
         return Response(s.AwardSerializer(award).data, status=status.HTTP_201_CREATED)
+
+
+# --- after the award ----------------------------------------------------------------------------
+
+NO_DECISION = "The buyer has not made its decision yet."
+NO_SUBMISSION = "Your organisation submitted no proposal, so there is no feedback for it."
+
+
+class FeedbackApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Your organisation's outcome after the award, with its feedback",
+        description="For members of an invited supplier; anyone else gets a 404. The winner "
+        "is told it won; an unsuccessful supplier reads its own scores against the weights, "
+        "as ranked at the award, and nothing about any other proposal. A 404 too until the "
+        "award, and for a supplier that submitted nothing.",
+        responses={200: s.FeedbackSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, rfx_id: int) -> Response:
+        rfx = get_rfx_for_user(request.user, rfx_id)
+        if not request.user.has_perm("rfx.ask_clarification", rfx):  # an invited supplier
+            raise exceptions.NotFound()
+        outcome = supplier_outcome(rfx, request.user)
+        award, proposal, summary = outcome["award"], outcome["proposal"], outcome["feedback"]
+        if award is None:
+            raise exceptions.NotFound(NO_DECISION)
+        if proposal is None or proposal.submitted_at is None:
+            raise exceptions.NotFound(NO_SUBMISSION)
+        # A summary made without a ranking (it could not be made at the award) has another
+        # shape; it is not passed on half-filled.
+        data = summary.data if summary is not None and "ranked" in summary.data else None
+        return Response(
+            s.FeedbackSerializer(
+                {
+                    "rfx": rfx.pk,
+                    "outcome": "won" if outcome["won"] else "not_chosen",
+                    "awarded_at": award.created_at,
+                    "feedback": data,
+                }
+            ).data
+        )

@@ -11,7 +11,14 @@ import pytest
 from django.core import mail
 from django.http import Http404
 
-from assessments.models import Assessment, ReviewerAssignment
+from assessments import services as assessment_services
+from assessments.models import (
+    Assessment,
+    ConsensusScore,
+    RedFlag,
+    ReviewerAssignment,
+    ReviewerScore,
+)
 from core.exceptions import ApplicationError
 from rfx import selectors, services
 from rfx.models import (
@@ -656,6 +663,42 @@ def test_the_price_is_hidden_from_the_team_until_technical_scores_are_locked(
     with pytest.raises(ApplicationError, match="locked"):
         services.terms_score_set(proposal=proposal_a, reviewer=reviewer, score=3)
     assert TermsScore.objects.get(proposal=proposal_a).score == 2
+
+
+def test_no_technical_score_of_a_proposal_moves_after_the_lock(
+    closed_rfx, proposal_a, buyer, reviewer
+):
+    """Maturity scores, consensus and red-flag dismissals are technical scores too: once the
+    price envelope is open, none of them may change (found by tests/security)."""
+    assessment = proposal_a.maturity_assessment
+    questions = list(assessment.framework.questions.order_by("pk")[:2])
+    assessment_services.reviewer_score_set(
+        assessment=assessment, question=questions[0], reviewer=reviewer, score=2
+    )
+    flag = assessment_services.red_flag_dismiss(
+        flag=RedFlag.objects.filter(assessment=assessment).first(),
+        user=reviewer,
+        reason="The evidence is in the appendix.",
+    )
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    locked = pytest.raises(ApplicationError, match="technical scores are locked")
+    with locked:
+        assessment_services.reviewer_score_set(
+            assessment=assessment, question=questions[1], reviewer=reviewer, score=0
+        )
+    with locked:
+        assessment_services.red_flag_restore(flag=flag, user=reviewer)
+    # The lead submits their review (no score changes), then tries a consensus score.
+    assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
+    assessment_services.review_submit(assignment=assignment)
+    with locked:
+        assessment_services.consensus_set(
+            assessment=assessment, question=questions[0], user=reviewer, score=3
+        )
+    assert list(ReviewerScore.objects.filter(assessment=assessment).values_list("score")) == [(2,)]
+    assert not ConsensusScore.objects.filter(assessment=assessment).exists()
+    flag.refresh_from_db()
+    assert flag.status == RedFlag.Status.DISMISSED
 
 
 def test_terms_scores_need_a_cleared_reviewer_and_a_score_from_0_to_3(
