@@ -52,6 +52,7 @@ from assessments.xlsx import build_workbook
 from rfx.services import TIMELINE_FIELDS, WEIGHT_FIELDS
 from tests.factories import PASSWORD
 from tests.frameworks import to_yaml, vendor_data
+from tests.rfx.competition_data import predictions_csv, training_csv
 from tests.security.world import (
     ANONYMOUS,
     AWARDED,
@@ -258,6 +259,28 @@ def consensus_form(p: Phase) -> dict:
 
 def dismiss_form(p: Phase) -> dict:
     return {f"flag{p.flag_active.pk}-reason": "Crafted: this flag does not apply here."}
+
+
+def competition_settings(p: Phase) -> dict:
+    competition = p.competition
+    return {
+        "description": "Crafted task description.",
+        "primary_metric": "accuracy",
+        "submission_limit": "4",
+        "release_at": _local(competition.release_at),
+    }
+
+
+def competition_file(kind: str) -> Callable[[Phase], dict]:
+    return lambda p: {"pk": p.rfx.pk, "kind": kind}
+
+
+def competition_upload(p: Phase) -> dict:
+    return {"training-file": SimpleUploadedFile("crafted-training.csv", training_csv().encode())}
+
+
+def predictions_upload(p: Phase) -> dict:
+    return {"file": SimpleUploadedFile("crafted-predictions.csv", predictions_csv().encode())}
 
 
 def fixed(**data: Any) -> Callable[[Phase], dict]:
@@ -759,6 +782,97 @@ MATRIX: list[Check] = [
         label="submit",
     ),
     Check("rfx-feedback", GET, {(SEALED, AWARDED): roles(ok=SUPPLIERS)}, rfx),
+    # RFx: the tender competition (every RFx of the world has one; see world.py)
+    Check(
+        "rfx-competition",
+        GET,
+        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=BUYER, redirect=SUPPLIERS)},
+        rfx,
+        why="An invited supplier is sent to its own competition page.",
+    ),
+    Check(
+        "rfx-competition-settings",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        rfx,
+        body=competition_settings,
+        why="Fixed at publishing: nobody changes it afterwards.",
+    ),
+    Check(
+        "rfx-competition-bar-add",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        rfx,
+        body=fixed(**{"bar-metric": "accuracy", "bar-direction": "min", "bar-threshold": "0.5"}),
+    ),
+    Check(
+        "rfx-competition-bar-remove",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        lambda p: {"pk": p.rfx.pk, "index": 0},
+    ),
+    Check(
+        "rfx-competition-upload",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        competition_file("training"),
+        body=competition_upload,
+    ),
+    Check("rfx-competition-remove", POST, {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY}, rfx),
+    Check(
+        "rfx-competition-download",
+        GET,
+        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=(*BUYER, *SUPPLIERS))},
+        competition_file("training"),
+        label="training",
+    ),
+    Check(
+        "rfx-competition-download",
+        GET,
+        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER), DUE: roles(ok=(*BUYER, *SUPPLIERS))},
+        competition_file("inputs"),
+        label="inputs",
+        why="Suppliers get the evaluation inputs from their release by the server's clock: "
+        "only the due phase's clock is past it.",
+    ),
+    Check(
+        "rfx-competition-download",
+        GET,
+        {(DRAFT, SEALED, DUE, CLOSED): roles(ok=(MANAGER,))},
+        competition_file("labels"),
+        label="labels",
+        why="The hidden labels: the buyer's procurement managers only, never a supplier.",
+    ),
+    Check(
+        "rfx-supplier-competition",
+        GET,
+        {DRAFT: NOBODY, (SEALED, DUE, CLOSED): roles(ok=SUPPLIERS)},
+        rfx,
+    ),
+    Check(
+        "rfx-supplier-competition",
+        POST,
+        {(SEALED, DUE, CLOSED): roles(refuse=SUPPLIERS)},
+        rfx,
+        body=predictions_upload,
+        why="Predictions are taken from the release until the deadline, by the server's clock: "
+        "before it (sealed, closed) and after it (due) nothing is stored.",
+    ),
+    Check(
+        "rfx-prediction-retry",
+        POST,
+        {SEALED: roles(refuse=(SUPPLIER_A,)), CLOSED: roles(refuse=(SUPPLIER_A, MANAGER))},
+        lambda p: {"pk": p.rfx.pk, "submission_pk": p.prediction_a.pk},
+        why="A's file is scored: its supplier, and a manager once the RFx is opened, are let "
+        "through and told only failed scoring is retried.",
+    ),
+    Check("rfx-competition-results", GET, EVALUATION_READS, rfx),
+    Check(
+        "rfx-competition-result",
+        GET,
+        EVALUATION_READS,
+        lambda p: {"pk": p.rfx.pk, "proposal_pk": p.proposal_b.pk},
+    ),
     # RFx: evaluation pages
     Check("rfx-team", GET, {(DRAFT, SEALED, CLOSED): roles(ok=(MANAGER,))}, rfx),
     Check(

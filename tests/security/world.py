@@ -21,6 +21,11 @@ of one phase never waits for another to be built:
 - evaluated: locked and marked evaluated (ready to award).
 - awarded: awarded to A; B has its feedback.
 
+Every RFx has a tender competition, set up in its draft as tests/rfx/competition_data.py sets
+it up (the evaluation inputs released five days before the deadline). Once published, A and B
+each uploaded one valid predictions file an hour after the release, which passed every bar,
+so the gate ranks as it would without a competition.
+
 Plus A's self-assessment shared with the buyer for review ("self"): submitted once, reviewed
 by bob (lead, declared, one score, one red flag dismissed), reports rendered, then reopened
 as a draft. frank is a reviewer of the buyer on no team and no review; eve belongs to no
@@ -58,18 +63,21 @@ from config.celery import app as celery_app
 from principles.loader import PRINCIPLES_FILE
 from principles.models import Framework
 from principles.services import framework_load, principles_load
+from rfx import competition_services, services
 from rfx import reports as rfx_reports
-from rfx import services
 from rfx.models import (
     Clarification,
     ComparisonReport,
+    Competition,
     Invitation,
+    PredictionSubmission,
     Proposal,
     RFx,
     Section,
 )
 from tests.factories import UserFactory
 from tests.frameworks import to_yaml, vendor_data
+from tests.rfx.competition_data import predictions_csv, release_time, set_up
 from tests.rfx.conftest import DAY, frozen
 
 # --- roles ----------------------------------------------------------------------------------------
@@ -131,6 +139,10 @@ def answer_text(supplier: str, phase: str) -> str:
     return f"{supplier} questionnaire answer of the {phase} RFx"
 
 
+def predictions_name(supplier: str, phase: str) -> str:
+    return f"{supplier.lower()}-{phase}-predictions.csv"
+
+
 def private_question(phase: str) -> str:
     return f"Acme private question on the {phase} RFx about hosting in our own data centre"
 
@@ -180,6 +192,8 @@ class Phase:
     assignment: ReviewerAssignment | None = None
     report_done: Report | None = None
     report_failed: Report | None = None
+    competition: Competition | None = None
+    prediction_a: PredictionSubmission | None = None  # A's valid, scored predictions file
 
 
 @dataclass
@@ -447,6 +461,20 @@ def _proposal(rfx: RFx, user: User, supplier: str, phase: str, price: str) -> Pr
     return proposal
 
 
+def _predictions(
+    rfx: RFx, proposal: Proposal, user: User, supplier: str, phase: str
+) -> PredictionSubmission:
+    """A valid predictions file an hour after the release, scored at once; it passes."""
+    upload = SimpleUploadedFile(predictions_name(supplier, phase), predictions_csv().encode())
+    with frozen(release_time(rfx) + timedelta(hours=1)), on_commit_run():
+        submission = competition_services.prediction_submit(
+            proposal=proposal, user=user, file=upload
+        )
+    submission.refresh_from_db()
+    assert submission.status == PredictionSubmission.Status.DONE and submission.passed
+    return submission
+
+
 def _rfx_phase(world: World, name: str) -> Phase:
     users = world.users
     alice, bob = users[MANAGER], users[REVIEWER]
@@ -469,6 +497,7 @@ def _rfx_phase(world: World, name: str) -> Phase:
         rfx=rfx,
         section=rfx.sections.get(key="datasets"),
         invitation_b=invitations[world.supplier_b.pk],
+        competition=set_up(rfx, alice),
     )
     if name == DRAFT:
         return phase
@@ -481,6 +510,8 @@ def _rfx_phase(world: World, name: str) -> Phase:
     price_a, price_b = PRICES[name]
     phase.proposal_a = _proposal(rfx, charlie, "Acme", name, price_a)
     phase.proposal_b = _proposal(rfx, dana, "Heron", name, price_b)
+    phase.prediction_a = _predictions(rfx, phase.proposal_a, charlie, "Acme", name)
+    _predictions(rfx, phase.proposal_b, dana, "Heron", name)
     with on_commit_run():
         published = services.clarification_ask(
             rfx=rfx, user=charlie, question=published_question(name)
@@ -576,6 +607,7 @@ def _proposal_content(supplier: str, phases: tuple[str, ...]) -> list[Secret]:
                 f"{supplier}'s evidence ({phase})", f"{supplier} penetration test of the {phase}"
             ),
             _text(f"{supplier}'s evidence file ({phase})", f"{supplier.lower()}-{phase}-pentest"),
+            _text(f"{supplier}'s predictions file ({phase})", predictions_name(supplier, phase)),
         ]
     return found
 
