@@ -57,43 +57,65 @@ def _column_probes(model: type[models.Model]) -> list[str]:
     return probes
 
 
-_SNAPSHOT_SQL: str | None = None
+def _snapshot_tables() -> dict[str, type[models.Model]]:
+    """The tables a request must not change, by name."""
+    return {
+        model._meta.db_table: model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in SNAPSHOT_APPS and model._meta.managed and not model._meta.proxy
+    }
 
 
-def _snapshot_sql() -> str:
-    global _SNAPSHOT_SQL
-    if _SNAPSHOT_SQL is None:
+_SNAPSHOT_SQL: dict[frozenset[str] | None, str] = {}
+
+
+def _snapshot_sql(tables: frozenset[str] | None) -> str:
+    if tables not in _SNAPSHOT_SQL:
         probes = []
-        for model in apps.get_models(include_auto_created=True):
-            meta = model._meta
-            if meta.app_label in SNAPSHOT_APPS and meta.managed and not meta.proxy:
+        for table, model in sorted(_snapshot_tables().items()):
+            if tables is None or table in tables:
                 probes += _column_probes(model)
-        _SNAPSHOT_SQL = "SELECT " + ", ".join(probes)
-    return _SNAPSHOT_SQL
+        _SNAPSHOT_SQL[tables] = "SELECT " + ", ".join(probes)
+    return _SNAPSHOT_SQL[tables]
 
 
-def writes() -> int | None:
-    """How many rows this connection has written so far, rolled-back savepoints included;
-    None where the database cannot say. Cheap, so a request that wrote nothing needs no
-    snapshot."""
+def writes() -> dict[str, int] | None:
+    """How many rows this connection has written so far, rolled-back savepoints included, by
+    table where the database can say (PostgreSQL) or under "*" for all tables (SQLite); None
+    where it cannot say. Cheap, so a request that wrote nothing needs no snapshot, and one
+    that wrote needs a snapshot of the tables it wrote only: a snapshot of every table grows
+    slower with every request the world's long transaction has rolled back."""
     if connection.vendor == "sqlite":
-        sql = "SELECT total_changes()"
-    elif connection.vendor == "postgresql":
-        sql = (
-            "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) "
-            "FROM pg_stat_xact_user_tables"
-        )
-    else:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return int(cursor.fetchone()[0])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT total_changes()")
+            return {"*": int(cursor.fetchone()[0])}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+            )
+            return {name: int(count) for name, count in cursor.fetchall()}
+    return None
 
 
-def snapshot() -> tuple[Any, ...]:
-    """The state of every table, in one query."""
+def written_tables(
+    before: dict[str, int] | None, after: dict[str, int] | None
+) -> frozenset[str] | None:
+    """The watched tables written between two `writes()`: None for "maybe any of them"."""
+    if before is None or after is None or "*" in after:
+        return None if before != after else frozenset()
+    watched = _snapshot_tables()
+    return frozenset(
+        name for name, count in after.items() if name in watched and count != before.get(name, 0)
+    )
+
+
+def snapshot(tables: frozenset[str] | None = None) -> tuple[Any, ...]:
+    """The state of the given tables (all of them by default), in one query."""
+    if tables is not None and not tables:
+        return ()
     with connection.cursor() as cursor:
-        cursor.execute(_snapshot_sql())
+        cursor.execute(_snapshot_sql(tables))
         return tuple(cursor.fetchone())
 
 
@@ -107,32 +129,38 @@ class ChangeWatch:
     """Tells whether a request changed the database or queued an e-mail or a task.
 
     Each request runs in a savepoint that is rolled back (`undone`), so the world before a
-    request is the world after the rollback: the baseline snapshot is taken then, once per
-    watch, and only if some request wrote a row at all.
+    request is the world after the rollback: the baseline of the tables a request wrote is
+    taken then, once per watch and set of tables.
     """
 
     def __init__(self) -> None:
-        self._baseline: tuple[Any, ...] | None = None if writes() is not None else snapshot()
+        self._baselines: dict[frozenset[str] | None, tuple[Any, ...]] = {}
 
-    def start(self) -> tuple[int | None, int]:
+    def start(self) -> tuple[dict[str, int] | None, int]:
         """Before the request, inside its savepoint."""
         return writes(), queued()
 
-    def after_request(self, started: tuple[int | None, int]) -> tuple[tuple[Any, ...] | None, bool]:
-        """After the request, still inside its savepoint: the snapshot if it wrote rows, and
-        whether it queued anything."""
+    def after_request(
+        self, started: tuple[dict[str, int] | None, int]
+    ) -> tuple[tuple[frozenset[str] | None, tuple[Any, ...]] | None, bool]:
+        """After the request, still inside its savepoint: the tables it wrote and their
+        snapshot, if it wrote any, and whether it queued anything."""
         written, work = started
-        after = snapshot() if written is None or writes() != written else None
+        tables = written_tables(written, writes())
+        after = None if tables is not None and not tables else (tables, snapshot(tables))
         return after, queued() != work
 
-    def changes(self, after: tuple[Any, ...] | None, queued_work: bool) -> list[str]:
+    def changes(
+        self, after: tuple[frozenset[str] | None, tuple[Any, ...]] | None, queued_work: bool
+    ) -> list[str]:
         """Once the savepoint is rolled back: what the request left behind."""
         found = ["queued an e-mail or a background job"] if queued_work else []
         if after is not None:
-            if self._baseline is None:
-                self._baseline = snapshot()
-            if after != self._baseline:
-                found.append("changed the database")
+            tables, state = after
+            if tables not in self._baselines:
+                self._baselines[tables] = snapshot(tables)
+            if state != self._baselines[tables]:
+                found.append("changed " + (", ".join(sorted(tables)) if tables else "the database"))
         return found
 
 

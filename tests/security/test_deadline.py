@@ -20,7 +20,7 @@ from django.utils.http import http_date
 from assessments.models import Answer, Evidence
 from rfx.models import Clarification, Invitation, Proposal, ProposalVersion
 from tests.security.matrix import criterion_form, workbook_upload
-from tests.security.probe import queued, request, snapshot, undone
+from tests.security.probe import ChangeWatch, request, undone
 from tests.security.world import CLOSED, DUE, SEALED, SUPPLIER_A, Phase, World
 
 pytestmark = pytest.mark.django_db
@@ -267,12 +267,14 @@ def test_a_suppliers_crafted_write_after_the_deadline_is_refused_and_stores_noth
     phase = world.phase(phase_name)
     spec = {**WRITES, **TOKEN_WRITES}[label]
     clock = phase.clock or phase.rfx.proposal_deadline + timedelta(days=1)
+    watch = ChangeWatch()
     with undone():
-        state, tables, work = _supplier_a_state(phase), snapshot(), queued()
+        state, started = _supplier_a_state(phase), watch.start()
         response = _send(world, phase, spec, clock=clock)
+        after, queued_work = watch.after_request(started)
         assert _supplier_a_state(phase) == state
-        assert snapshot() == tables, "the request changed the database"
-        assert queued() == work, "the request queued an e-mail or a background job"
+    changes = watch.changes(after, queued_work)
+    assert not changes, f"the request {' and '.join(changes)}"
     if spec[4]:  # the API says no with a 4xx
         assert response.status_code in (400, 403, 404), response.content
     else:  # a page says no, or shows the form again with the reason
