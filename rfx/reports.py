@@ -113,12 +113,11 @@ def comparison_data(
     *,
     with_prices: bool,
     with_names: bool,
-    competition: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The evaluation matrix: one row per submitted proposal, ranked first, then excluded.
 
-    Raises ApplicationError (from the ranking) when the proposals cannot be ranked.
-    `competition` maps a supplier id to its `score_predictions` result; shown only when given.
+    Raises ApplicationError (from the ranking) when the proposals cannot be ranked. The
+    competition's own results are `competition_section`'s, for the PDF only.
     """
     inputs = evaluation_inputs(rfx)
     pseudonyms = {} if with_names else supplier_pseudonyms(rfx)
@@ -174,7 +173,6 @@ def comparison_data(
                 ],
                 "divergences": sorted(card.get("divergences") or []),
                 "open_critical_red_flags": entry["open_critical_red_flags"],
-                "competition": (competition or {}).get(entry["supplier_id"]),
             }
         )
     weight_rows = [
@@ -195,7 +193,6 @@ def comparison_data(
         "notes": notes + result["notes"],
         "with_prices": with_prices,
         "with_names": with_names,
-        "has_competition": bool(competition),
     }
 
 
@@ -340,9 +337,6 @@ def build_context(
                     }
                     for part in row["breakdown"]
                 ],
-                "competition_block": competition_block(row["competition"])
-                if row["competition"]
-                else None,
             }
         )
     return {
@@ -370,7 +364,6 @@ def build_context(
         "notes": data["notes"],
         "with_prices": data["with_prices"],
         "with_names": data["with_names"],
-        "has_competition": data["has_competition"],
         "divergence_total": sum(len(row["divergences"]) for row in rows),
         "competition": competition,
     }
