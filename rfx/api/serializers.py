@@ -650,8 +650,7 @@ class OwnCompetitionMetricsSerializer(serializers.Serializer):
         "in each class's recall."
     )
     bars = serializers.JSONField(
-        help_text="Each bar as the buyer set it, with the `value` reached and whether it "
-        "`passed`."
+        help_text="Each bar as the buyer set it, with the `value` reached and whether it `passed`."
     )
     passed = serializers.BooleanField(help_text="Whether every bar held.")
 
