@@ -252,3 +252,18 @@ def test_a_questionnaire_outside_any_competition_has_no_section(
 ):
     RFx.objects.filter(pk=published_rfx.pk).update(has_competition=False)
     assert selectors.maturity_report_competition(proposal_a.maturity_assessment_id) is None
+
+
+def test_a_report_made_before_the_deadline_can_be_made_again_after_it(
+    files, proposal_a, supplier_a, client, django_capture_on_commit_callbacks
+):
+    render_maturity_report(proposal_a, supplier_a, django_capture_on_commit_callbacks)
+    report = Report.objects.get(assessment=proposal_a.maturity_assessment)
+    url = reverse("assessment-report-status", args=[proposal_a.maturity_assessment_id, report.pk])
+    client.force_login(supplier_a)
+
+    assert "competition-released" not in client.get(url).content.decode()
+    with frozen(proposal_a.rfx.proposal_deadline + timedelta(minutes=1)):
+        body = client.get(url).content.decode()
+    assert "a new one has the supplier's own tender competition results" in body
+    assert 'data-testid="report-request"' in body
