@@ -267,3 +267,25 @@ def test_a_report_made_before_the_deadline_can_be_made_again_after_it(
         body = client.get(url).content.decode()
     assert "a new one has the supplier's own tender competition results" in body
     assert 'data-testid="report-request"' in body
+
+
+def test_the_feedback_schema_describes_the_own_competition_results():
+    import yaml
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schemas = yaml.safe_load(out.getvalue())["components"]["schemas"]
+    assert "competition" in schemas["Feedback"]["properties"]
+    assert set(schemas["OwnCompetition"]["properties"]) == {
+        "file_number",
+        "verdict",
+        "verdict_words",
+        "passed_gate",
+        "gate_words",
+        "primary_metric",
+        "metrics",
+    }
+    assert {"accuracy", "bars", "confusion_matrix", "gaps"} <= set(
+        schemas["OwnCompetitionMetrics"]["properties"]
+    )
