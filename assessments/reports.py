@@ -423,59 +423,80 @@ def build_report_context(
 
 
 def competition_block(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The competition section from `score_predictions` output (DESIGN §5), plus optional
-    `name` and `summary` keys. Filled in by the competition issue; absent until then."""
+    """A supplier's competition results for a PDF, from `score_predictions` output (DESIGN §5)
+    plus optional `name`, `summary`, `primary_metric` and `verdict_words` keys.
 
-    def figure(value: Any) -> str:
-        return "n/a" if value is None else f"{float(value):.3f}"
+    Worded by `rfx.competition_display`, the helpers the competition pages use, so that a
+    page and a PDF say the same bar in the same words and show the same percentages. Keys a
+    partial result lacks are left out rather than guessed.
+    """
+    from rfx import competition_display as display  # rfx builds on assessments
 
+    primary = result.get("primary_metric")
     metrics = [
-        {"name": name, "value": figure(result.get(key))}
-        for key, name in (
-            ("accuracy", "Accuracy"),
-            ("macro_f1", "Macro F1"),
-            ("weighted_f1", "Weighted F1"),
-        )
+        {
+            "key": key,
+            "name": display.METRIC_NAMES[key],
+            "value": display.percent(result.get(key), 2),
+            "primary": key == primary,
+        }
+        for key in ("accuracy", "macro_f1", "weighted_f1")
         if key in result
     ]
     per_class = [
         {
             "label": label,
-            "precision": figure(values.get("precision")),
-            "recall": figure(values.get("recall")),
-            "f1": figure(values.get("f1")),
+            "precision": display.percent(values.get("precision")),
+            "recall": display.percent(values.get("recall")),
+            "f1": display.percent(values.get("f1")),
             "support": values.get("support", ""),
         }
         for label, values in (result.get("per_class") or {}).items()
     ]
-    bars = []
-    for bar in result.get("bars") or []:
-        target = ", ".join(str(bar[key]) for key in ("class", "column") if bar.get(key))
-        limit = (
-            f"at least {bar['min']}" if bar.get("min") is not None else f"at most {bar.get('max')}"
-        )
-        bars.append(
-            {
-                "metric": f"{bar.get('metric', '')}{f' ({target})' if target else ''}",
-                "limit": limit,
-                "value": figure(bar.get("value")),
-                "passed": bool(bar.get("passed")),
-            }
-        )
+    scored_bars = list(result.get("bars") or [])
     matrix = result.get("confusion_matrix") or {}
     labels = list(matrix.get("labels") or [])
+    groups = []
+    if result.get("per_class") and result.get("groups"):
+        for chart in display.group_charts(dict(result)):
+            groups.append(
+                {
+                    "column": chart["column"],
+                    "classes": chart["classes"],
+                    "rows": [
+                        {
+                            "value": row["value"],
+                            "support": row["support"],
+                            "accuracy": display.percent(row["accuracy"]),
+                            "recalls": [
+                                "no rows"
+                                if recall["value"] is None
+                                else display.percent(recall["value"])
+                                for recall in row["recalls"]
+                            ],
+                        }
+                        for row in chart["rows"]
+                    ],
+                    "accuracy_gap": display.points(chart["accuracy_gap"]),
+                    "recall_gaps": [display.points(gap["value"]) for gap in chart["recall_gaps"]],
+                }
+            )
+    passed = result.get("passed")
     return {
         "name": result.get("name", ""),
         "summary": result.get("summary", ""),
-        "passed": result.get("passed"),
+        "passed": passed,
+        "verdict_words": result.get("verdict_words")
+        or (display.verdict(passed, "done")[1] if passed is not None else ""),
         "metrics": metrics,
         "per_class": per_class,
-        "bars": bars,
+        "bars": display.bar_rows(scored_bars, scored_bars),
         "matrix_labels": labels,
         "matrix_rows": [
-            {"label": label, "cells": row}
+            {"label": label, "cells": row, "total": sum(row)}
             for label, row in zip(labels, matrix.get("matrix") or [], strict=False)
         ],
+        "groups": groups,
     }
 
 
@@ -734,8 +755,10 @@ def report_render(*, report_id: int) -> Report | None:
         "assessment__organisation",
         "assessment__reviewing_organisation",
     ).get(pk=report_id)
-    return store_rendered_pdf(
-        report,
-        report_filename(report),
-        lambda: render_pdf(render_html(report_context(report))),
-    )
+    from rfx.selectors import maturity_report_competition  # rfx builds on assessments
+
+    def render() -> bytes:
+        competition = maturity_report_competition(report.assessment_id)
+        return render_pdf(render_html(report_context(report, competition=competition)))
+
+    return store_rendered_pdf(report, report_filename(report), render)

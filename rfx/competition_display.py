@@ -100,6 +100,38 @@ def bar_short(bar: dict[str, Any]) -> str:
     return f"{' '.join(parts)} {sign} {amount}"
 
 
+def bar_result_words(passed: bool | None) -> str:
+    """A bar's outcome in the same words on every page and PDF."""
+    if passed is None:
+        return "Not scored yet"
+    return "Passed" if passed else "Failed"
+
+
+VERDICT_WORDS = {
+    "passed": "Passed the competition bar",
+    "failed": "Did not pass the competition bar",
+    "none": "No valid predictions file: not ranked",
+    "error": "Scoring failed: not ranked until it is scored",
+    "pending": "Being scored: not ranked until it is scored",
+}
+
+
+def verdict(passed: bool | None, status: str | None) -> tuple[str, str]:
+    """(key, words) of a supplier's competition outcome from its counted file's verdict and
+    scoring status ("done", "failed", "queued", "running", or None without a valid file)."""
+    if passed is True:
+        key = "passed"
+    elif passed is False:
+        key = "failed"
+    elif status is None:
+        key = "none"
+    elif status == "failed":
+        key = "error"
+    else:
+        key = "pending"
+    return key, VERDICT_WORDS[key]
+
+
 def bar_rows(bars: list[dict[str, Any]], results: list[dict[str, Any]] | None) -> list[dict]:
     """Each bar with its words and, once scored, its value and whether it held."""
     rows = []
@@ -113,6 +145,7 @@ def bar_rows(bars: list[dict[str, Any]], results: list[dict[str, Any]] | None) -
                 "value": None if result is None else result["value"],
                 "value_words": None if result is None else value_words(bar, result["value"], 2),
                 "passed": None if result is None else result["passed"],
+                "result_words": bar_result_words(None if result is None else result["passed"]),
             }
         )
     return rows

@@ -33,10 +33,17 @@ from assessments.reports import (
     store_rendered_pdf,
 )
 from core.exceptions import ApplicationError
+from rfx.competition_display import METRIC_NAMES, bar_rows, verdict
+from rfx.competition_display import percent as rate
 from rfx.evaluation import LABELS, rank
 from rfx.models import ComparisonReport, Proposal, ProposalVersion, RFx
 from rfx.permissions import evaluator, is_buyer_manager, is_opened
-from rfx.selectors import evaluation_inputs, supplier_pseudonyms
+from rfx.selectors import (
+    competition_for_rfx,
+    competition_results,
+    evaluation_inputs,
+    supplier_pseudonyms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +113,11 @@ def comparison_data(
     *,
     with_prices: bool,
     with_names: bool,
-    competition: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The evaluation matrix: one row per submitted proposal, ranked first, then excluded.
 
-    Raises ApplicationError (from the ranking) when the proposals cannot be ranked.
-    `competition` maps a supplier id to its `score_predictions` result; shown only when given.
+    Raises ApplicationError (from the ranking) when the proposals cannot be ranked. The
+    competition's own results are `competition_section`'s, for the PDF only.
     """
     inputs = evaluation_inputs(rfx)
     pseudonyms = {} if with_names else supplier_pseudonyms(rfx)
@@ -167,7 +173,6 @@ def comparison_data(
                 ],
                 "divergences": sorted(card.get("divergences") or []),
                 "open_critical_red_flags": entry["open_critical_red_flags"],
-                "competition": (competition or {}).get(entry["supplier_id"]),
             }
         )
     weight_rows = [
@@ -188,7 +193,53 @@ def comparison_data(
         "notes": notes + result["notes"],
         "with_prices": with_prices,
         "with_names": with_names,
-        "has_competition": bool(competition),
+    }
+
+
+def competition_section(
+    rfx: RFx, *, names: Mapping[int, str], with_names: bool
+) -> dict[str, Any] | None:
+    """The scorecard's tender competition section: the leaderboard by the primary metric,
+    each bar passed or failed, the verdict, and each supplier's confusion matrix and figures
+    per group. None when the RFx has no competition.
+
+    `names` maps a supplier id to the name the ranking section gives it (a pseudonym when
+    grading blind, `with_names` False), so both sections name a supplier the same way.
+    Worded by the helpers the competition pages use.
+    """
+    competition = competition_for_rfx(rfx) if rfx.has_competition else None
+    if competition is None:
+        return None
+    bars = list(competition.bars)
+    results = competition_results(rfx)
+    if not with_names and any(row["supplier_id"] not in names for row in results):
+        names = {**supplier_pseudonyms(rfx), **names}
+    rows = []
+    for row in results:
+        name = names.get(row["supplier_id"]) or (row["supplier_name"] if with_names else "Supplier")
+        metrics = row["metrics"]
+        key, words = verdict(row["passed"], row["status"])
+        rows.append(
+            {
+                "rank": row["rank"],
+                "supplier": name,
+                "number": row["number"],
+                "value_text": rate(row["value"], 2),
+                "bars": bar_rows(bars, metrics["bars"] if metrics else None),
+                "verdict": key,
+                "verdict_words": words,
+                "block": competition_block(
+                    {**metrics, "primary_metric": competition.primary_metric}
+                )
+                if metrics
+                else None,
+            }
+        )
+    return {
+        "metric_name": METRIC_NAMES[competition.primary_metric],
+        "bars": bar_rows(bars, None),
+        "rows": rows,
+        "passed_count": sum(1 for row in rows if row["verdict"] == "passed"),
     }
 
 
@@ -260,7 +311,11 @@ def _figure(value: float | None) -> str:
 
 
 def build_context(
-    rfx: RFx, data: Mapping[str, Any], *, report_id: int | None = None
+    rfx: RFx,
+    data: Mapping[str, Any],
+    *,
+    report_id: int | None = None,
+    competition: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     rows = []
     for row in data["rows"]:
@@ -282,9 +337,6 @@ def build_context(
                     }
                     for part in row["breakdown"]
                 ],
-                "competition_block": competition_block(row["competition"])
-                if row["competition"]
-                else None,
             }
         )
     return {
@@ -312,8 +364,8 @@ def build_context(
         "notes": data["notes"],
         "with_prices": data["with_prices"],
         "with_names": data["with_names"],
-        "has_competition": data["has_competition"],
         "divergence_total": sum(len(row["divergences"]) for row in rows),
+        "competition": competition,
     }
 
 
@@ -338,6 +390,9 @@ def comparison_render(*, report_id: int) -> ComparisonReport | None:
         data = comparison_data(
             report.rfx, with_prices=report.with_prices, with_names=report.with_names
         )
-        return render_pdf(render_html(build_context(report.rfx, data, report_id=report.pk)))
+        names = {row["supplier_id"]: row["supplier"] for row in data["rows"]}
+        competition = competition_section(report.rfx, names=names, with_names=report.with_names)
+        context = build_context(report.rfx, data, report_id=report.pk, competition=competition)
+        return render_pdf(render_html(context))
 
     return store_rendered_pdf(report, report_filename(report), render)

@@ -12,6 +12,7 @@ from django.http import Http404
 from accounts.models import Membership, User
 from assessments.models import AssessmentVersion, RedFlag
 from rfx.competition import in_scorer_order
+from rfx.competition_display import verdict
 from rfx.models import (
     Award,
     Clarification,
@@ -25,7 +26,7 @@ from rfx.models import (
     Section,
     SupplierFeedback,
 )
-from rfx.permissions import is_proposal_supplier
+from rfx.permissions import is_past_deadline, is_proposal_supplier
 
 
 def rfx_list_for_user(user: User) -> QuerySet[RFx]:
@@ -114,9 +115,18 @@ def supplier_outcome(rfx: RFx, user: User) -> dict[str, Any]:
     proposal = proposal_for_supplier(rfx, user)
     won = award is not None and proposal is not None and award.proposal_id == proposal.pk
     feedback = None
+    competition = None
     if award is not None and proposal is not None and not won:
         feedback = SupplierFeedback.objects.filter(award=award, proposal=proposal).first()
-    return {"award": award, "proposal": proposal, "won": won, "feedback": feedback}
+        if feedback is not None and proposal.submitted_at is not None:
+            competition = own_competition_result(proposal, with_metrics=True)
+    return {
+        "award": award,
+        "proposal": proposal,
+        "won": won,
+        "feedback": feedback,
+        "competition": competition,
+    }
 
 
 def submission_status(rfx: RFx) -> list[dict[str, Any]]:
@@ -486,6 +496,100 @@ def competition_results(rfx: RFx) -> list[dict[str, Any]]:
         row["rank"] = previous[0] if previous and previous[1] == value else position
         previous = (row["rank"], value)
     return rows
+
+
+GATE_WORDS = {
+    "passed": "Your predictions passed every bar, so the competition let your proposal into "
+    "the ranking.",
+    "failed": "Your predictions did not pass every bar, so your proposal was not ranked.",
+    "none": "You had no valid predictions file, so your proposal was not ranked.",
+    "error": "Your predictions file could not be scored, so your proposal was not ranked.",
+    "pending": "Your predictions file was still being scored, so your proposal was not ranked.",
+}
+
+
+def own_competition_result(proposal: Proposal, *, with_metrics: bool) -> dict[str, Any] | None:
+    """One supplier's own competition outcome, from its counted predictions file only.
+
+    None when the RFx has no competition. Nothing about any other supplier: no rank among
+    them, no other file. Without `with_metrics` (a supplier before the deadline) only whether
+    a valid file is counted; with it, the verdict, whether the gate let the proposal into the
+    ranking, and the scorer's metrics (None until scored). Two queries at most.
+    """
+    rfx = proposal.rfx
+    competition = competition_for_rfx(rfx) if rfx.has_competition else None
+    if competition is None:
+        return None
+    submission = counted_prediction_submission(proposal)
+    result: dict[str, Any] = {
+        "valid_file": submission is not None,
+        "file_number": submission.number if submission else None,
+        "primary_metric": competition.primary_metric,
+        "verdict": None,
+        "verdict_words": "",
+        "gate_words": "",
+        "passed_gate": None,
+        "metrics": None,
+    }
+    if not with_metrics:
+        return result
+    status = submission.status if submission else None
+    scored = submission is not None and status == PredictionSubmission.Status.DONE
+    key, words = verdict(submission.passed if scored else None, status)
+    result.update(
+        verdict=key,
+        verdict_words=words,
+        gate_words=GATE_WORDS[key],
+        passed_gate=key == "passed",
+        metrics=in_scorer_order(submission.metrics, group_columns=competition.group_columns)
+        if scored and submission.metrics
+        else None,
+    )
+    return result
+
+
+def maturity_report_competition(assessment_id: int) -> dict[str, Any] | None:
+    """The competition section of a proposal's maturity report, as `competition_block` takes
+    it; None for an assessment that is not a proposal's maturity questionnaire, or an RFx
+    without a competition.
+
+    One report serves the supplier and the buyer, so what it shows follows the server's clock
+    at rendering: before the proposal deadline only whether the supplier's file is valid (the
+    supplier may not see its metrics yet, and the buyer sees nothing sealed); after it, the
+    supplier's own results, which the buyer's team reads once the RFx has closed.
+    """
+    proposal = (
+        Proposal.objects.filter(maturity_assessment_id=assessment_id)
+        .select_related("rfx__competition")
+        .first()
+    )
+    if proposal is None:
+        return None
+    after_deadline = is_past_deadline.test(None, proposal)
+    own = own_competition_result(proposal, with_metrics=after_deadline)
+    if own is None:
+        return None
+    name = "Tender competition"
+    if not after_deadline:
+        summary = (
+            f"Predictions file {own['file_number']} is valid and is the one that counts so far. "
+            if own["valid_file"]
+            else "No valid predictions file has been uploaded yet. "
+        ) + "The results are shown in this report after the proposal deadline."
+        return {"name": name, "summary": summary}
+    counted = (
+        f"Results of predictions file {own['file_number']}, the last valid one before the "
+        "deadline. "
+        if own["valid_file"]
+        else ""
+    )
+    return {
+        **(own["metrics"] or {}),
+        "name": name,
+        "summary": counted + own["gate_words"],
+        "primary_metric": own["primary_metric"],
+        "verdict_words": own["verdict_words"],
+    }
 
 
 def prediction_metrics(submission: PredictionSubmission) -> dict[str, Any] | None:

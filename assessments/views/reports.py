@@ -13,11 +13,13 @@ buyer's reviewers who declared no conflict and its procurement managers),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments import services
@@ -64,6 +66,28 @@ class ReportPanel:
         started = self.report.started_at or self.report.created_at
         return scorecard is not None and scorecard.updated_at > started
 
+    @cached_property
+    def competition_released(self) -> bool:
+        """A proposal's finished report rendered before the RFx's proposal deadline, which has
+        passed since: a new one has the supplier's own tender competition results."""
+        report = self.report
+        if (
+            report is None
+            or report.status != Report.Status.DONE
+            or self.newer_version
+            or self.assessment.kind != Assessment.Kind.PROPOSAL
+        ):
+            return False
+        from rfx.models import Proposal  # rfx builds on assessments
+
+        deadline = (
+            Proposal.objects.filter(maturity_assessment=self.assessment, rfx__has_competition=True)
+            .values_list("rfx__proposal_deadline", flat=True)
+            .first()
+        )
+        started = report.started_at or report.created_at
+        return deadline is not None and started < deadline <= timezone.now()
+
     @property
     def offer_new(self) -> bool:
         """Whether to show the button that asks for a (new) report."""
@@ -72,7 +96,7 @@ class ReportPanel:
         if self.report is None:
             return True
         return self.report.status == Report.Status.DONE and (
-            self.newer_version or self.scores_changed
+            self.newer_version or self.scores_changed or self.competition_released
         )
 
 

@@ -632,6 +632,53 @@ class FeedbackSummarySerializer(serializers.Serializer):
     weights = WeightsSerializer()
 
 
+class OwnCompetitionMetricsSerializer(serializers.Serializer):
+    """The supplier's own scored predictions file, as `score_predictions` prints it."""
+
+    accuracy = serializers.FloatField()
+    macro_f1 = serializers.FloatField()
+    weighted_f1 = serializers.FloatField()
+    per_class = serializers.JSONField(
+        help_text="Class → precision, recall, f1 and support (number of rows)."
+    )
+    confusion_matrix = serializers.JSONField(
+        help_text="`labels` and `matrix`: rows are the true classes, columns the predictions."
+    )
+    groups = serializers.JSONField(help_text="Group column → group value → the same metrics.")
+    gaps = serializers.JSONField(
+        help_text="Group column → the largest difference between two groups in accuracy and "
+        "in each class's recall."
+    )
+    bars = serializers.JSONField(
+        help_text="Each bar as the buyer set it, with the `value` reached and whether it `passed`."
+    )
+    passed = serializers.BooleanField(help_text="Whether every bar held.")
+
+
+class OwnCompetitionSerializer(serializers.Serializer):
+    """The supplier's own tender competition results; nothing about any other supplier."""
+
+    file_number = serializers.IntegerField(
+        allow_null=True, help_text="The counted file: the last valid one before the deadline."
+    )
+    verdict = serializers.ChoiceField(
+        choices=[
+            ("passed", "Passed every bar"),
+            ("failed", "Did not pass every bar"),
+            ("none", "No valid predictions file"),
+            ("error", "The file could not be scored"),
+            ("pending", "The file was still being scored"),
+        ]
+    )
+    verdict_words = serializers.CharField()
+    passed_gate = serializers.BooleanField(
+        help_text="Whether the competition let the proposal into the ranking."
+    )
+    gate_words = serializers.CharField()
+    primary_metric = serializers.CharField(help_text="The metric the buyer orders results by.")
+    metrics = OwnCompetitionMetricsSerializer(allow_null=True, help_text="Null until scored.")
+
+
 class FeedbackSerializer(serializers.Serializer):
     rfx = serializers.IntegerField()
     outcome = serializers.ChoiceField(
@@ -642,6 +689,11 @@ class FeedbackSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Your scores against the weights; null for the winner, and when no summary "
         "could be made at the award.",
+    )
+    competition = OwnCompetitionSerializer(
+        allow_null=True,
+        help_text="Your own tender competition results; null for the winner and when the "
+        "RFx has no competition.",
     )
 
 

@@ -1004,8 +1004,9 @@ class FeedbackApi(APIView):
         summary="Your organisation's outcome after the award, with its feedback",
         description="For members of an invited supplier; anyone else gets a 404. The winner "
         "is told it won; an unsuccessful supplier reads its own scores against the weights, "
-        "as ranked at the award, and nothing about any other proposal. A 404 too until the "
-        "award, and for a supplier that submitted nothing.",
+        "as ranked at the award, and its own tender competition results (its metrics, each "
+        "bar, whether it let the proposal into the ranking), and nothing about any other "
+        "proposal. A 404 too until the award, and for a supplier that submitted nothing.",
         responses={200: s.FeedbackSerializer, **READ_ERRORS},
     )
     def get(self, request: Request, rfx_id: int) -> Response:
@@ -1028,6 +1029,7 @@ class FeedbackApi(APIView):
                     "outcome": "won" if outcome["won"] else "not_chosen",
                     "awarded_at": award.created_at,
                     "feedback": data,
+                    "competition": outcome["competition"],
                 }
             ).data
         )

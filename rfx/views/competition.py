@@ -41,7 +41,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exceptions import ApplicationError
 from rfx import competition_services
-from rfx.competition_display import METRIC_MEANINGS, METRIC_NAMES, bar_rows, metrics_view
+from rfx.competition_display import (
+    METRIC_MEANINGS,
+    METRIC_NAMES,
+    bar_rows,
+    metrics_view,
+    verdict,
+)
 from rfx.competition_forms import (
     BarForm,
     CompetitionFileForm,
@@ -631,15 +637,7 @@ def _display_names(request: HttpRequest, rfx: RFx, rows: list[dict]) -> dict[int
 
 def _verdict(row: dict[str, Any]) -> tuple[str, str]:
     """(key, words) of a leaderboard row's outcome."""
-    if row["passed"] is True:
-        return "passed", "Passed the competition bar"
-    if row["passed"] is False:
-        return "failed", "Did not pass the competition bar"
-    if row["status"] is None:
-        return "none", "No valid predictions file: not ranked"
-    if row["status"] == Job.FAILED:
-        return "error", "Scoring failed: not ranked until it is scored"
-    return "pending", "Being scored: not ranked until it is scored"
+    return verdict(row["passed"], row["status"])
 
 
 def _results_access(request: HttpRequest, pk: int) -> tuple[RFx, Competition] | HttpResponse:

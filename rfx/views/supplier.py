@@ -28,14 +28,13 @@ from assessments import services as assessment_services
 from core.exceptions import ApplicationError
 from core.uploads import accepted_label
 from rfx import services
+from rfx.competition_display import metrics_view
 from rfx.models import (
-    Award,
     Invitation,
     Proposal,
     ProposalDocument,
     ProposalVersion,
     RFx,
-    SupplierFeedback,
 )
 from rfx.selectors import (
     clarification_list_for_supplier,
@@ -43,6 +42,7 @@ from rfx.selectors import (
     proposal_document_list,
     proposal_for_supplier,
     section_list,
+    supplier_outcome,
 )
 from rfx.supplier_forms import (
     AcceptForm,
@@ -767,17 +767,22 @@ def proposal_document_remove(request: HttpRequest, pk: int, document_pk: int) ->
 @require_http_methods(["GET"])
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     rfx = _supplier_rfx(request.user, pk)
-    own = proposal_for_supplier(rfx, request.user)
-    award = Award.objects.filter(rfx=rfx).only("pk", "proposal_id", "created_at").first()
-    summary = None
-    if award is not None and own is not None and award.proposal_id != own.pk:
-        summary = SupplierFeedback.objects.filter(award=award, proposal=own).first()
+    outcome = supplier_outcome(rfx, request.user)
+    summary, competition = outcome["feedback"], outcome["competition"]
+    metrics = competition["metrics"] if competition else None
     context = {
         "rfx": rfx,
-        "proposal": own,
-        "award": award,
-        "won": award is not None and own is not None and award.proposal_id == own.pk,
+        "proposal": outcome["proposal"],
+        "award": outcome["award"],
+        "won": outcome["won"],
         "summary": summary.data if summary else None,
+        "competition": competition,
+        # The supplier's own file only: the same partial as the competition pages draw.
+        "competition_results": metrics_view(
+            metrics, list(rfx.competition.bars), competition["primary_metric"]
+        )
+        if metrics
+        else None,
     }
     return render(request, "rfx/supplier/feedback.html", context)
 

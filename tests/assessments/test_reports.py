@@ -537,7 +537,11 @@ def test_the_competition_block_appears_only_when_competition_results_are_given()
     )
 
     assert "Competition results" in html
-    assert "0.875" in html and "recall (FAULT)" in html and "at least 0.9" in html
+    # In the words and percentages of the competition pages (rfx.competition_display).
+    assert "87.5%" in html and "Recall of “FAULT” must be at least 90%" in html
+    assert re.search(
+        r"<td class=\"num\">70%</td><td><span class=\"sev-critical\">Failed</span>", html
+    )
     assert re.search(r"<th>FAULT</th><td>3</td><td>7</td>", html)
 
 

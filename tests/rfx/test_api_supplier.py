@@ -159,6 +159,7 @@ def test_an_unsuccessful_supplier_reads_only_its_own_feedback(
             "reasons": [],
             "weights": stored["weights"],
         },
+        "competition": None,  # this RFx has no tender competition
     }
     assert body["feedback"]["components"]["cost"] == 0.75
     assert [part["component"] for part in body["feedback"]["breakdown"]] == [
@@ -180,6 +181,7 @@ def test_the_winner_is_told_it_won(awarded_state, proposal_b, supplier_b):
         "outcome": "won",
         "awarded_at": ts(rfx.award.created_at),
         "feedback": None,
+        "competition": None,
     }
     assert "Acme" not in response.content.decode()
 

@@ -111,19 +111,11 @@ def test_a_blind_reviewer_before_the_lock_gets_pseudonyms_and_no_prices(
     assert reports.NO_PRICE_NOTE in text.replace("\n", " ")
 
 
-def test_the_competition_block_appears_only_when_results_are_given(closed_rfx, buyer):
-    data = reports.comparison_data(
-        closed_rfx,
-        with_prices=False,
-        with_names=True,
-        competition={
-            closed_rfx.proposals.first().supplier_id: {"accuracy": 0.91, "passed": True, "bars": []}
-        },
-    )
-    html = reports.render_html(reports.build_context(closed_rfx, data))
-    assert "Competition results" in html and "Accuracy 0.910" in html
-    bare = reports.comparison_data(closed_rfx, with_prices=False, with_names=True)
-    assert "Competition results" not in reports.render_html(reports.build_context(closed_rfx, bare))
+def test_an_rfx_without_a_competition_has_no_competition_section(closed_rfx, buyer):
+    # The section itself is tested in tests/rfx/test_competition_reports.py.
+    assert reports.competition_section(closed_rfx, names={}, with_names=True) is None
+    data = reports.comparison_data(closed_rfx, with_prices=False, with_names=True)
+    assert "Tender competition" not in reports.render_html(reports.build_context(closed_rfx, data))
 
 
 def test_rendering_twice_keeps_one_file(closed_rfx, buyer, django_capture_on_commit_callbacks):
