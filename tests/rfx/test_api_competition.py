@@ -506,9 +506,7 @@ def test_the_inputs_wait_for_the_release_by_the_servers_clock(supplier_a, publis
 
 
 @pytest.mark.parametrize("role", ["reviewer", "supplier_a", "supplier_b"])
-def test_the_hidden_labels_never_download_for_anyone_but_the_managers(
-    request, published_rfx, role
-):
+def test_the_hidden_labels_never_download_for_anyone_but_the_managers(request, published_rfx, role):
     with after_release(published_rfx):
         response = download(request.getfixturevalue(role), published_rfx, "labels")
     assert (response.status_code, response.json()) == (
@@ -711,9 +709,7 @@ def test_a_failed_scoring_is_retried_by_the_supplier(
     )
 
 
-def test_the_manager_may_retry_once_closed_and_a_reviewer_may_not(
-    buyer, reviewer, closed, files
-):
+def test_the_manager_may_retry_once_closed_and_a_reviewer_may_not(buyer, reviewer, closed, files):
     submission = files["a_counted"]
     response = client_for(reviewer).post(predictions_url(closed, submission, retry=True))
     assert response.status_code == 403
@@ -947,7 +943,12 @@ def test_the_competition_endpoints_are_in_the_schema():
         "/api/v1/rfx/{rfx_id}/competition/results/{proposal_id}/:",
     ):
         assert path in schema
-    for component in ("CompetitionView:", "SupplierCompetition:", "PredictionFile:", "Leaderboard:"):
+    for component in (
+        "CompetitionView:",
+        "SupplierCompetition:",
+        "PredictionFile:",
+        "Leaderboard:",
+    ):
         assert f"    {component}" in schema
     upload = schema[schema.index("    PredictionInput:") :]
     assert "format: binary" in upload[: upload.index("required:")]
