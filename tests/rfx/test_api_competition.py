@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from accounts.models import Membership, Organisation
 from core.exceptions import ApplicationError
 from rfx import competition_services, services
-from rfx.models import Competition, PredictionSubmission, RFx
+from rfx.models import Competition, Invitation, PredictionSubmission, RFx
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.rfx.competition_data import (
     BARS,
@@ -524,9 +524,19 @@ def test_downloads_are_not_found_for_outsiders_and_refused_to_the_anonymous(
         assert download(None, published_rfx, kind).status_code == 403
 
 
-def test_a_pending_invitation_downloads_nothing(supplier_a, published_rfx):
-    published_rfx.invitations.filter(supplier__name="Acme Analytics").update(status="pending")
-    assert download(supplier_a, published_rfx, "training").status_code == 403
+def test_a_pending_invitation_reads_the_task_but_downloads_nothing(supplier_a, published_rfx):
+    published_rfx.invitations.filter(supplier__name="Acme Analytics").update(
+        status=Invitation.Status.PENDING
+    )
+    with after_release(published_rfx):
+        response = download(supplier_a, published_rfx, "training")
+        assert (response.status_code, response.json()) == (
+            403,
+            {"detail": "You cannot download this file."},
+        )
+        body = client_for(supplier_a).get(competition_url(published_rfx)).json()
+    assert (body["accepted"], body["files"], body["can_submit"]) == (False, [], False)
+    assert body["why_not"] == "Accept the invitation to take part in the competition."
 
 
 # --- predictions --------------------------------------------------------------------------------
@@ -681,6 +691,9 @@ def test_only_invited_suppliers_list_and_upload_predictions(
         assert client.get(predictions_url(published_rfx, submission)).status_code == expected
         response = post_predictions(client, published_rfx, predictions_csv())
         assert response.status_code == expected
+        # Before the close the buyer's staff cannot reach a supplier's file at all.
+        response = client.post(predictions_url(published_rfx, submission, retry=True))
+        assert response.status_code == (403 if role is None else 404)
     assert PredictionSubmission.objects.count() == before
 
 
