@@ -53,6 +53,7 @@ from rfx.competition_services import FILES
 from rfx.models import Competition, PredictionSubmission, RFx
 from rfx.selectors import (
     competition_for_rfx,
+    counted_prediction_submission,
     get_prediction_submission_for_user,
     get_rfx_for_user,
     prediction_metrics,
@@ -115,7 +116,9 @@ def _results_access(request: Request, rfx_id: int) -> tuple[RFx, Competition]:
     rfx = _evaluation_rfx(request, rfx_id)
     competition = _competition(rfx)
     if not request.user.has_perm("rfx.view_competition_results", rfx):
-        raise exceptions.PermissionDenied(NO_COMPETITION)
+        raise exceptions.PermissionDenied(
+            "Only the procurement managers and the evaluation team read the competition results."
+        )
     return rfx, competition
 
 
@@ -536,13 +539,8 @@ class PredictionRetryApi(APIView):
             )
         competition_services.prediction_retry(submission=submission, user=request.user)
         submission.refresh_from_db()
-        counted = (
-            PredictionSubmission.objects.filter(proposal_id=submission.proposal_id, valid=True)
-            .order_by("-number")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        (row,) = _upload_rows([submission], counted)
+        counted = counted_prediction_submission(submission.proposal)
+        (row,) = _upload_rows([submission], counted.pk if counted else None)
         return Response(
             cs.PredictionFileSerializer(_prediction_data(request, submission, row)).data,
             status=status.HTTP_202_ACCEPTED,
