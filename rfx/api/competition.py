@@ -125,14 +125,21 @@ def _results_access(request: Request, rfx_id: int) -> tuple[RFx, Competition]:
 # --- the set-up ---------------------------------------------------------------------------------
 
 
-def _bars(competition: Competition, results: list[dict] | None = None) -> list[dict]:
+def _bars(competition: Competition) -> list[dict]:
     bars = list(competition.bars)
-    return [{"bar": bar, **row} for bar, row in zip(bars, bar_rows(bars, results), strict=True)]
+    return [{"bar": bar, **row} for bar, row in zip(bars, bar_rows(bars, None), strict=True)]
 
 
 def _files(
-    request: Request, rfx: RFx, competition: Competition, kinds: tuple[str, ...], *, only_open=False
+    request: Request,
+    rfx: RFx,
+    competition: Competition,
+    kinds: tuple[str, ...],
+    *,
+    only_open: bool = False,
 ) -> list[dict]:
+    """The files' names and sizes; `only_open` keeps the ones this person may download now,
+    as the supplier's page does."""
     rows = []
     for kind in kinds:
         spec = FILES[kind]
