@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rfx.api import reports, team, views
+from rfx.api import competition, reports, team, views
 
 urlpatterns = [
     path("rfx/", views.RFxListCreateApi.as_view(), name="api-rfx-list"),
@@ -133,5 +133,45 @@ urlpatterns = [
         "rfx/<int:rfx_id>/evaluation-matrix.xlsx",
         reports.MatrixXlsxApi.as_view(),
         name="api-rfx-matrix-xlsx",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/",
+        competition.CompetitionApi.as_view(),
+        name="api-rfx-competition",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/files/<str:kind>/",
+        competition.CompetitionFileUploadApi.as_view(),
+        name="api-rfx-competition-upload",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/files/<str:kind>/download/",
+        competition.CompetitionFileDownloadApi.as_view(),
+        name="api-rfx-competition-download",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/predictions/",
+        competition.PredictionListApi.as_view(),
+        name="api-rfx-prediction-list",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/predictions/<int:submission_id>/",
+        competition.PredictionDetailApi.as_view(),
+        name="api-rfx-prediction-detail",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/predictions/<int:submission_id>/retry/",
+        competition.PredictionRetryApi.as_view(),
+        name="api-rfx-prediction-retry",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/results/",
+        competition.LeaderboardApi.as_view(),
+        name="api-rfx-competition-results",
+    ),
+    path(
+        "rfx/<int:rfx_id>/competition/results/<int:proposal_id>/",
+        competition.ResultApi.as_view(),
+        name="api-rfx-competition-result",
     ),
 ]

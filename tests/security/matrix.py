@@ -279,6 +279,25 @@ def competition_upload(p: Phase) -> dict:
     return {"training-file": SimpleUploadedFile("crafted-training.csv", training_csv().encode())}
 
 
+def competition_api_settings(p: Phase) -> dict:
+    competition = p.competition
+    return {
+        "description": "Crafted task description.",
+        "primary_metric": "accuracy",
+        "bars": competition.bars,
+        "submission_limit": 4,
+        "release_at": competition.release_at.isoformat() if competition.release_at else None,
+    }
+
+
+def competition_file_api(kind: str) -> Callable[[Phase], dict]:
+    return lambda p: {"rfx_id": p.rfx.pk, "kind": kind}
+
+
+def prediction_a_api(p: Phase) -> dict:
+    return {"rfx_id": p.rfx.pk, "submission_id": p.prediction_a.pk}
+
+
 def predictions_upload(p: Phase) -> dict:
     return {"file": SimpleUploadedFile("crafted-predictions.csv", predictions_csv().encode())}
 
@@ -1080,6 +1099,98 @@ MATRIX: list[Check] = [
         {LOCKED: roles(refuse=(MANAGER,)), EVALUATED: roles(ok=(MANAGER,))},
         rfx_api,
         body=lambda p: {"proposal": p.proposal_a.pk, "justification": "Crafted justification."},
+    ),
+    # RFx: the tender competition API (the same rules as its pages above)
+    Check(
+        "api-rfx-competition",
+        GET,
+        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        rfx_api,
+        why="An invited supplier reads what its own competition page shows.",
+    ),
+    Check(
+        "api-rfx-competition",
+        PUT,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        rfx_api,
+        body=competition_api_settings,
+        why="Fixed at publishing: nobody changes it afterwards.",
+    ),
+    Check(
+        "api-rfx-competition",
+        PATCH,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY},
+        rfx_api,
+        body=fixed(description="Crafted task description."),
+    ),
+    Check("api-rfx-competition", DELETE, {DRAFT: roles(ok=(MANAGER,)), SEALED: NOBODY}, rfx_api),
+    Check(
+        "api-rfx-competition-upload",
+        POST,
+        {DRAFT: roles(refuse=(MANAGER,)), SEALED: NOBODY},
+        competition_file_api("training"),
+        why="The probe sends JSON and the upload takes multipart/form-data: the manager is let "
+        "through and the body refused (415); tests/rfx/test_api_competition.py uploads files.",
+    ),
+    Check(
+        "api-rfx-competition-download",
+        GET,
+        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=(*BUYER, *SUPPLIERS))},
+        competition_file_api("training"),
+        label="training",
+    ),
+    Check(
+        "api-rfx-competition-download",
+        GET,
+        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER), DUE: roles(ok=(*BUYER, *SUPPLIERS))},
+        competition_file_api("inputs"),
+        label="inputs",
+        why="Suppliers get the evaluation inputs from their release by the server's clock.",
+    ),
+    Check(
+        "api-rfx-competition-download",
+        GET,
+        {(DRAFT, SEALED, DUE, CLOSED): roles(ok=(MANAGER,))},
+        competition_file_api("labels"),
+        label="labels",
+        why="The hidden labels: the buyer's procurement managers only, never a supplier.",
+    ),
+    Check(
+        "api-rfx-prediction-list",
+        GET,
+        {DRAFT: NOBODY, (SEALED, DUE, CLOSED): roles(ok=SUPPLIERS)},
+        rfx_api,
+        why="Each supplier lists its own files only.",
+    ),
+    Check(
+        "api-rfx-prediction-list",
+        POST,
+        {(SEALED, DUE, CLOSED): roles(refuse=SUPPLIERS)},
+        rfx_api,
+        why="Predictions are taken from the release until the deadline, by the server's clock: "
+        "before it (sealed, closed) and after it (due) a 400 says so and nothing is stored.",
+    ),
+    Check(
+        "api-rfx-prediction-detail",
+        GET,
+        {(SEALED, CLOSED): roles(ok=(SUPPLIER_A,))},
+        prediction_a_api,
+        why="A's own file: B and the buyer read results on the leaderboard, not the file.",
+    ),
+    Check(
+        "api-rfx-prediction-retry",
+        POST,
+        {SEALED: roles(refuse=(SUPPLIER_A,)), CLOSED: roles(refuse=(SUPPLIER_A, MANAGER))},
+        prediction_a_api,
+        why="A's file is scored: its supplier, and a manager once the RFx is opened, are let "
+        "through and told only failed scoring is retried.",
+    ),
+    Check("api-rfx-competition-results", GET, OPENED_READS, rfx_api),
+    Check(
+        "api-rfx-competition-result",
+        GET,
+        OPENED_READS,
+        lambda p: {"rfx_id": p.rfx.pk, "proposal_id": p.proposal_b.pk},
     ),
 ]
 
