@@ -38,8 +38,10 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The suite runs on as many processes as the machine has cores (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= auto
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

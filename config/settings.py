@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "rfx.models.Invitation.Status",
         "ClarificationVisibilityEnum": "rfx.models.Clarification.Visibility",
         "ProposalDocumentKindEnum": "rfx.models.ProposalDocument.Kind",
+        "CompetitionVerdictEnum": "rfx.competition_display.VERDICT_CHOICES",
     },
 }
 

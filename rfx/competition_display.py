@@ -116,6 +116,10 @@ VERDICT_WORDS = {
 }
 
 
+# The verdict's keys with their words, as the API's choices (one enum in the OpenAPI schema).
+VERDICT_CHOICES = list(VERDICT_WORDS.items())
+
+
 def verdict(passed: bool | None, status: str | None) -> tuple[str, str]:
     """(key, words) of a supplier's competition outcome from its counted file's verdict and
     scoring status ("done", "failed", "queued", "running", or None without a valid file)."""

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from rfx import competition as scorer
 from rfx.api.serializers import ErrorSerializer, UploadField
+from rfx.competition_display import VERDICT_CHOICES
 from rfx.competition_services import DATA_MAX_BYTES, SUBMISSION_LIMIT_RANGE
 from rfx.models import Competition, PredictionSubmission
 
@@ -216,7 +217,7 @@ class LeaderboardRowSerializer(serializers.Serializer):
     )
     value = serializers.FloatField(allow_null=True, help_text="The primary metric.")
     passed = serializers.BooleanField(allow_null=True)
-    verdict = serializers.ChoiceField(choices=["passed", "failed", "none", "error", "pending"])
+    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES)
     verdict_words = serializers.CharField()
     error = serializers.CharField(allow_blank=True, help_text="Why scoring failed.")
     bars = BarSerializer(many=True)

@@ -17,6 +17,7 @@ from assessments.api.serializers import (
     OrganisationRefSerializer,
 )
 from core.uploads import accepted_label
+from rfx.competition_display import VERDICT_CHOICES
 from rfx.models import (
     Addendum,
     Clarification,
@@ -661,15 +662,7 @@ class OwnCompetitionSerializer(serializers.Serializer):
     file_number = serializers.IntegerField(
         allow_null=True, help_text="The counted file: the last valid one before the deadline."
     )
-    verdict = serializers.ChoiceField(
-        choices=[
-            ("passed", "Passed every bar"),
-            ("failed", "Did not pass every bar"),
-            ("none", "No valid predictions file"),
-            ("error", "The file could not be scored"),
-            ("pending", "The file was still being scored"),
-        ]
-    )
+    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES)
     verdict_words = serializers.CharField()
     passed_gate = serializers.BooleanField(
         help_text="Whether the competition let the proposal into the ranking."
