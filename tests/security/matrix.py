@@ -283,6 +283,20 @@ def predictions_upload(p: Phase) -> dict:
     return {"file": SimpleUploadedFile("crafted-predictions.csv", predictions_csv().encode())}
 
 
+def document_upload(prefix: str = "") -> Callable[[Phase], dict]:
+    """A PDF for the licence terms: the page's form fields carry the kind as a prefix."""
+
+    def body(p: Phase) -> dict:
+        file = SimpleUploadedFile(
+            "crafted-annex.pdf", b"%PDF-1.4\n% crafted\n%%EOF\n", "application/pdf"
+        )
+        if prefix:
+            return {f"{prefix}-file": file, f"{prefix}-title": "Crafted annex"}
+        return {"kind": "licence", "file": file, "title": "Crafted annex"}
+
+    return body
+
+
 def fixed(**data: Any) -> Callable[[Phase], dict]:
     return lambda p: dict(data)
 
@@ -315,6 +329,8 @@ SUPPLIER_PAGES = {DRAFT: NOBODY, (SEALED, CLOSED, AWARDED): roles(ok=SUPPLIERS)}
 SUPPLIER_WRITES = {SEALED: roles(ok=SUPPLIERS), (DUE, CLOSED): roles(refuse=SUPPLIERS)}
 EVALUATION_READS = {(SEALED, DUE, CLOSED, LOCKED): roles(ok=EVALUATORS)}
 OPENED_READS = {(SEALED, DUE): NOBODY, (CLOSED, LOCKED): roles(ok=EVALUATORS)}
+# The API's evaluation reads share the pages' rule (`_evaluation_rfx`); the pages check `due`.
+OPENED_API = {SEALED: NOBODY, (CLOSED, LOCKED): roles(ok=EVALUATORS)}
 
 # --- the matrix -----------------------------------------------------------------------------------
 
@@ -699,8 +715,10 @@ MATRIX: list[Check] = [
     Check(
         "rfx-invitation-resend",
         POST,
-        {DRAFT: roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
+        {(DRAFT, DUE): roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
         lambda p: {"pk": p.rfx.pk, "invitation_pk": p.invitation_b.pk},
+        why="A link is sent only while proposals are taken: not before publishing, not once "
+        "the deadline has passed by the server's clock.",
     ),
     Check("rfx-clarifications", GET, {(SEALED, CLOSED): roles(ok=(MANAGER,))}, rfx),
     Check(
@@ -780,6 +798,35 @@ MATRIX: list[Check] = [
             price_currency="GBP",
         ),
         label="submit",
+    ),
+    Check(
+        "rfx-proposal-autosave",
+        POST,
+        SUPPLIER_WRITES,
+        rfx,
+        body=fixed(licence_terms="Crafted licence"),
+        why="Each supplier saves its own proposal; after the deadline nothing is stored.",
+    ),
+    Check(
+        "rfx-proposal-document-add",
+        POST,
+        SUPPLIER_WRITES,
+        lambda p: {"pk": p.rfx.pk, "kind": "licence"},
+        body=document_upload("licence"),
+    ),
+    Check(
+        "rfx-proposal-document-remove",
+        POST,
+        {SEALED: roles(ok=(SUPPLIER_A,)), (DUE, CLOSED): roles(refuse=(SUPPLIER_A,))},
+        lambda p: {"pk": p.rfx.pk, "document_pk": p.document_a.pk},
+        why="A's document: B looks for it on its own proposal and finds nothing.",
+    ),
+    Check(
+        "rfx-proposal-document",
+        GET,
+        {SEALED: roles(ok=(SUPPLIER_A,)), CLOSED: roles(ok=(SUPPLIER_A, *EVALUATORS))},
+        lambda p: {"pk": p.rfx.pk, "proposal_pk": p.proposal_a.pk, "document_pk": p.document_a.pk},
+        why="Sealed from the buyer until the RFx closes; never to another supplier.",
     ),
     Check("rfx-feedback", GET, {(SEALED, AWARDED): roles(ok=SUPPLIERS)}, rfx),
     # RFx: the tender competition (every RFx of the world has one; see world.py)
@@ -984,6 +1031,14 @@ MATRIX: list[Check] = [
         body=fixed(reason="Crafted: budget cut."),
     ),
     Check(
+        "api-rfx-extra-questionnaire",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: roles(refuse=(MANAGER,))},
+        rfx_api,
+        body=extra_questions,
+        why="The extra questions change only while the RFx is a draft: a 400 says so after.",
+    ),
+    Check(
         "api-rfx-section",
         GET,
         {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
@@ -1003,6 +1058,13 @@ MATRIX: list[Check] = [
         {(DRAFT, SEALED): roles(ok=(MANAGER,))},
         rfx_api,
         body=fixed(supplier="cedar-labs", email="bids@cedar.test"),
+    ),
+    Check(
+        "api-rfx-invitation-resend",
+        POST,
+        {(DRAFT, DUE): roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "invitation_id": p.invitation_b.pk},
+        why="As the page: only while proposals are taken, by the server's clock.",
     ),
     Check(
         "api-rfx-invitation-accept",
@@ -1052,6 +1114,33 @@ MATRIX: list[Check] = [
         body=fixed(licence_terms="Crafted licence", price_amount="1.00", price_currency="GBP"),
     ),
     Check("api-rfx-proposal-submit", POST, SUPPLIER_WRITES, rfx_api),
+    Check("api-rfx-proposal-reopen", POST, SUPPLIER_WRITES, rfx_api),
+    Check(
+        "api-rfx-proposal-documents",
+        GET,
+        {(SEALED, CLOSED): roles(ok=SUPPLIERS)},
+        rfx_api,
+        why="Each supplier lists its own proposal's documents; the buyer has no proposal here.",
+    ),
+    Check("api-rfx-proposal-documents", POST, SUPPLIER_WRITES, rfx_api, body=document_upload()),
+    Check(
+        "api-rfx-proposal-document",
+        DELETE,
+        {SEALED: roles(ok=(SUPPLIER_A,)), (DUE, CLOSED): roles(refuse=(SUPPLIER_A,))},
+        lambda p: {"rfx_id": p.rfx.pk, "document_id": p.document_a.pk},
+        why="A's document: B looks for it on its own proposal and finds nothing.",
+    ),
+    Check(
+        "api-rfx-proposal-document-download",
+        GET,
+        {SEALED: roles(ok=(SUPPLIER_A,)), CLOSED: roles(ok=(SUPPLIER_A, *EVALUATORS))},
+        lambda p: {
+            "rfx_id": p.rfx.pk,
+            "proposal_id": p.proposal_a.pk,
+            "document_id": p.document_a.pk,
+        },
+        why="Sealed from the buyer until the RFx closes; never to another supplier.",
+    ),
     Check("api-rfx-proposal-list", GET, OPENED_READS, rfx_api),
     Check(
         "api-rfx-terms-score",
@@ -1061,6 +1150,29 @@ MATRIX: list[Check] = [
         body=fixed(score=2),
     ),
     Check("api-rfx-declaration", POST, {(SEALED, CLOSED): roles(ok=(REVIEWER,))}, rfx_api),
+    Check("api-rfx-team", GET, {(SEALED, CLOSED): roles(ok=EVALUATORS)}, rfx_api),
+    Check(
+        "api-rfx-team",
+        POST,
+        {(SEALED, CLOSED): roles(ok=(MANAGER,)), AWARDED: roles(refuse=(MANAGER,))},
+        rfx_api,
+        body=lambda p: {"reviewer": p.world.users[UNASSIGNED].pk},
+        why="Once awarded the team is part of the record: a 400 says so.",
+    ),
+    Check(
+        "api-rfx-team-member",
+        PATCH,
+        {(SEALED, CLOSED): roles(ok=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "reviewer_id": p.world.users[REVIEWER].pk},
+        body=fixed(is_lead=False),
+    ),
+    Check(
+        "api-rfx-team-member",
+        DELETE,
+        {SEALED: roles(ok=(MANAGER,)), (CLOSED, LOCKED): roles(refuse=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "reviewer_id": p.world.users[REVIEWER].pk},
+        why="bob has scored the terms once the RFx has closed: he stays on the team.",
+    ),
     Check(
         "api-rfx-lock",
         POST,
@@ -1076,11 +1188,47 @@ MATRIX: list[Check] = [
     Check("api-rfx-ranking", GET, OPENED_READS, rfx_api),
     Check(
         "api-rfx-award",
+        GET,
+        {EVALUATED: NOBODY, AWARDED: roles(ok=(MANAGER,))},
+        rfx_api,
+        why="The managers read the decision; a 404 until there is one.",
+    ),
+    Check(
+        "api-rfx-award",
         POST,
         {LOCKED: roles(refuse=(MANAGER,)), EVALUATED: roles(ok=(MANAGER,))},
         rfx_api,
         body=lambda p: {"proposal": p.proposal_a.pk, "justification": "Crafted justification."},
     ),
+    Check(
+        "api-rfx-feedback",
+        GET,
+        {EVALUATED: NOBODY, AWARDED: roles(ok=SUPPLIERS)},
+        rfx_api,
+        why="Each supplier reads its own outcome, nothing of the other's; a 404 before it.",
+    ),
+    Check("api-rfx-scorecard-list", GET, OPENED_API, rfx_api),
+    Check("api-rfx-scorecard-list", POST, OPENED_API, rfx_api),
+    Check(
+        "api-rfx-scorecard-detail",
+        GET,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_done.pk},
+    ),
+    Check(
+        "api-rfx-scorecard-retry",
+        POST,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_failed.pk},
+    ),
+    Check(
+        "api-rfx-scorecard-download",
+        GET,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_done.pk},
+    ),
+    Check("api-rfx-matrix-csv", GET, OPENED_API, rfx_api),
+    Check("api-rfx-matrix-xlsx", GET, OPENED_API, rfx_api),
 ]
 
 

@@ -72,6 +72,7 @@ from rfx.models import (
     Invitation,
     PredictionSubmission,
     Proposal,
+    ProposalDocument,
     RFx,
     Section,
 )
@@ -139,6 +140,14 @@ def answer_text(supplier: str, phase: str) -> str:
     return f"{supplier} questionnaire answer of the {phase} RFx"
 
 
+def document_title(supplier: str, phase: str) -> str:
+    return f"{supplier} licence annex of the {phase} RFx"
+
+
+def document_name(supplier: str, phase: str) -> str:
+    return f"{supplier.lower()}-{phase}-licence-annex"
+
+
 def predictions_name(supplier: str, phase: str) -> str:
     return f"{supplier.lower()}-{phase}-predictions.csv"
 
@@ -177,6 +186,7 @@ class Phase:
     section: Section | None = None
     proposal_a: Proposal | None = None
     proposal_b: Proposal | None = None
+    document_a: ProposalDocument | None = None  # on A's licence terms, in its submission
     invitation_b: Invitation | None = None
     clarification_private: Clarification | None = None
     clarification_published: Clarification | None = None
@@ -447,6 +457,13 @@ def _proposal(rfx: RFx, user: User, supplier: str, phase: str, price: str) -> Pr
         title=f"{supplier} penetration test of the {phase} RFx",
         file=_evidence_file(f"{supplier.lower()}-{phase}-pentest.pdf"),
     )
+    services.proposal_document_add(
+        proposal=proposal,
+        user=user,
+        kind=ProposalDocument.Kind.LICENCE,
+        title=document_title(supplier, phase),
+        file=_evidence_file(f"{document_name(supplier, phase)}.pdf"),
+    )
     services.proposal_update(
         proposal=proposal,
         user=user,
@@ -510,6 +527,7 @@ def _rfx_phase(world: World, name: str) -> Phase:
     price_a, price_b = PRICES[name]
     phase.proposal_a = _proposal(rfx, charlie, "Acme", name, price_a)
     phase.proposal_b = _proposal(rfx, dana, "Heron", name, price_b)
+    phase.document_a = ProposalDocument.objects.get(proposal=phase.proposal_a)
     phase.prediction_a = _predictions(rfx, phase.proposal_a, charlie, "Acme", name)
     _predictions(rfx, phase.proposal_b, dana, "Heron", name)
     with on_commit_run():
@@ -607,6 +625,8 @@ def _proposal_content(supplier: str, phases: tuple[str, ...]) -> list[Secret]:
                 f"{supplier}'s evidence ({phase})", f"{supplier} penetration test of the {phase}"
             ),
             _text(f"{supplier}'s evidence file ({phase})", f"{supplier.lower()}-{phase}-pentest"),
+            _text(f"{supplier}'s document ({phase})", document_title(supplier, phase)),
+            _text(f"{supplier}'s document file ({phase})", document_name(supplier, phase)),
             _text(f"{supplier}'s predictions file ({phase})", predictions_name(supplier, phase)),
         ]
     return found
