@@ -610,11 +610,22 @@ def invitation_create(*, rfx: RFx, supplier: Organisation, email: str, user: Use
 def invitation_send(*, invitation: Invitation, user: User | None = None) -> str:
     """(Re)send the invitation with a new one-time link; any earlier link stops working.
 
-    Only the token's hash is stored; the token is returned and put in the e-mail.
+    Only the token's hash is stored; the token is returned and put in the e-mail. Only while
+    the RFx takes proposals: published, and before the deadline by the server's clock (the
+    close job may not have run yet), so no link goes out that could no longer be used.
     """
     rfx = RFx.objects.get(pk=invitation.rfx_id)
-    if rfx.status != S.PUBLISHED:
+    if rfx.status == S.DRAFT:
         raise ApplicationError("Invitations are sent when the RFx is published.")
+    if rfx.status != S.PUBLISHED:
+        raise ApplicationError(
+            f"This RFx is {rfx.get_status_display().lower()}, so invitations are no longer sent."
+        )
+    if rfx.proposal_deadline is None or timezone.now() >= rfx.proposal_deadline:
+        when = f" on {_when(rfx.proposal_deadline)}" if rfx.proposal_deadline else ""
+        raise ApplicationError(
+            f"The proposal deadline passed{when}, so the invitation was not sent again."
+        )
     token = secrets.token_urlsafe(32)
     invitation.token_hash = hash_token(token)
     invitation.token_sent_at = timezone.now()

@@ -322,6 +322,35 @@ def test_a_link_works_only_for_the_invited_supplier(
     assert invitation.token_used_at is None
 
 
+def test_it_refuses_to_send_an_invitation_again_once_the_deadline_has_passed(
+    published_rfx, buyer, supplier_a_org, mailoutbox
+):
+    invitation = published_rfx.invitations.get(supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    # The close job has not run: the status still says published, only the clock says no.
+    with (
+        frozen(published_rfx.proposal_deadline + timedelta(minutes=1)),
+        pytest.raises(ApplicationError, match="proposal deadline passed on .*not sent again"),
+    ):
+        services.invitation_send(invitation=invitation, user=buyer)
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
+
+
+def test_it_refuses_to_send_an_invitation_of_an_rfx_that_is_no_longer_published(
+    published_rfx, buyer, supplier_a_org, mailoutbox
+):
+    services.rfx_cancel(rfx=published_rfx, user=buyer, reason="Budget cut.")
+    invitation = published_rfx.invitations.get(supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    with pytest.raises(ApplicationError, match="This RFx is cancelled, so invitations are no"):
+        services.invitation_send(invitation=invitation, user=buyer)
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
+
+
 def test_a_supplier_is_invited_once(draft_rfx, buyer, supplier_a_org, buyer_org):
     services.invitation_create(
         rfx=draft_rfx, supplier=supplier_a_org, email="a@acme.test", user=buyer
