@@ -78,10 +78,14 @@ from tests.security.world import (
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
 OK, REDIRECT, REFUSE, DENY = "ok", "redirect", "refuse", "deny"
 
-BUYER = (MANAGER, REVIEWER, UNASSIGNED)
+BUYER = (MANAGER, REVIEWER, UNASSIGNED)  # every member of the buyer
+# Who at the buyer sees one of its RFx: its procurement managers, and the reviewers on the
+# RFx's evaluation team (bob is on every team; frank, a reviewer on none, sees none).
+BUYER_TEAM = (MANAGER, REVIEWER)
 EVALUATORS = (MANAGER, REVIEWER)  # the manager and the reviewer on the team who declared
 SUPPLIERS = (SUPPLIER_A, SUPPLIER_B)
-INVITED = (*BUYER, *SUPPLIERS)
+MEMBERS = (*BUYER, *SUPPLIERS)  # a member of some organisation
+INVITED = (*BUYER_TEAM, *SUPPLIERS)  # who sees a published RFx
 SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
 EVERYONE = ROLES
 
@@ -419,7 +423,7 @@ MATRIX: list[Check] = [
     Check(
         "assessment-create",
         GET,
-        {WORLD: roles(ok=INVITED)},
+        {WORLD: roles(ok=MEMBERS)},
         why="eve belongs to no organisation, so there is no one for her to answer for.",
     ),
     Check(
@@ -663,8 +667,8 @@ MATRIX: list[Check] = [
         "rfx-detail",
         GET,
         {
-            DRAFT: roles(ok=BUYER),
-            (SEALED, DUE, CLOSED): roles(ok=BUYER, redirect=SUPPLIERS),
+            DRAFT: roles(ok=BUYER_TEAM),
+            (SEALED, DUE, CLOSED): roles(ok=BUYER_TEAM, redirect=SUPPLIERS),
         },
         rfx,
         why="An invited supplier is sent to its own page of the RFx.",
@@ -833,7 +837,7 @@ MATRIX: list[Check] = [
     Check(
         "rfx-competition",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=BUYER, redirect=SUPPLIERS)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=BUYER_TEAM, redirect=SUPPLIERS)},
         rfx,
         why="An invited supplier is sent to its own competition page.",
     ),
@@ -869,14 +873,14 @@ MATRIX: list[Check] = [
     Check(
         "rfx-competition-download",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=(*BUYER, *SUPPLIERS))},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         competition_file("training"),
         label="training",
     ),
     Check(
         "rfx-competition-download",
         GET,
-        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER), DUE: roles(ok=(*BUYER, *SUPPLIERS))},
+        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER_TEAM), DUE: roles(ok=INVITED)},
         competition_file("inputs"),
         label="inputs",
         why="Suppliers get the evaluation inputs from their release by the server's clock: "
@@ -1007,7 +1011,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-detail",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, DUE, CLOSED, AWARDED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, DUE, CLOSED, AWARDED): roles(ok=INVITED)},
         rfx_api,
     ),
     Check(
@@ -1041,7 +1045,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-section",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         lambda p: {"rfx_id": p.rfx.pk, "key": p.section.key},
     ),
     Check(
@@ -1086,7 +1090,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-clarification-list",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         rfx_api,
     ),
     Check(
@@ -1103,7 +1107,7 @@ MATRIX: list[Check] = [
         lambda p: {"rfx_id": p.rfx.pk, "clarification_id": p.clarification_private.pk},
         body=fixed(answer="Crafted answer.", publish=False),
     ),
-    Check("api-rfx-submission-list", GET, {(SEALED, DUE, CLOSED): roles(ok=BUYER)}, rfx_api),
+    Check("api-rfx-submission-list", GET, {(SEALED, DUE, CLOSED): roles(ok=BUYER_TEAM)}, rfx_api),
     Check("api-rfx-proposal", GET, {(SEALED, CLOSED, AWARDED): roles(ok=SUPPLIERS)}, rfx_api),
     Check("api-rfx-proposal", POST, SUPPLIER_WRITES, rfx_api),
     Check(
