@@ -497,9 +497,10 @@ MATRIX: list[Check] = [
     Check(
         "review-withdraw",
         POST,
-        REVIEWING,
+        REVIEW_WRITES,
         questionnaire,
         body=fixed(reason="I used to work there."),
+        why="Leaving takes one's scores along: refused once the technical scores are locked.",
     ),
     Check("review-team", GET, TEAM, questionnaire),
     Check(
@@ -518,7 +519,7 @@ MATRIX: list[Check] = [
     Check(
         "review-team-remove",
         POST,
-        {(SELF, CLOSED): roles(ok=(MANAGER,))},
+        {(SELF, CLOSED): roles(ok=(MANAGER,)), LOCKED: roles(refuse=(MANAGER,))},
         lambda p: {"pk": p.assessment.pk, "assignment_pk": p.assignment.pk},
     ),
     Check("review-criterion", GET, REVIEWING, question("S")),
