@@ -9,7 +9,8 @@ Each phase of the RFx lifecycle is its own RFx, so every phase exists at once an
 of one phase never waits for another to be built:
 
 - draft: alice's draft; A and B invited (no link sent yet); bob on the team.
-- sealed: published, before the proposal deadline. A and B accepted and submitted; A then
+- sealed: published, before the proposal deadline. A and B accepted and submitted, each
+  with a licence annex (a document on its licence terms, its title a secret); A then
   reopened its questionnaire (a draft again, so a late write is refused by the clock, not
   because it is read-only). A asked one question that alice answered and published, and
   one that is still private. A has a fresh one-time link (for the token routes).
@@ -28,8 +29,9 @@ so the gate ranks as it would without a competition.
 
 Plus A's self-assessment shared with the buyer for review ("self"): submitted once, reviewed
 by bob (lead, declared, one score, one red flag dismissed), reports rendered, then reopened
-as a draft. frank is a reviewer of the buyer on no team and no review; eve belongs to no
-organisation. Supplier C (Cedar Labs) has no members: the buyer invites it in the write checks.
+as a draft. frank is a reviewer of the buyer on no team and no review, so he sees none of
+its RFx; eve belongs to no organisation. Supplier C (Cedar Labs) has no members: the buyer
+invites it in the write checks.
 
 The maturity framework is a small copy of the fixture questionnaire (6 questions, 8 red
 flags) published as kind `maturity`: the rules under test do not depend on the size of the
@@ -85,7 +87,7 @@ from tests.rfx.conftest import DAY, frozen
 
 MANAGER = "manager"  # alice, procurement manager of the buyer
 REVIEWER = "reviewer"  # bob, reviewer of the buyer, on every team, declared no conflict
-UNASSIGNED = "unassigned"  # frank, reviewer of the buyer, on no team
+UNASSIGNED = "unassigned"  # frank, reviewer of the buyer, on no team: sees none of its RFx
 SUPPLIER_A = "supplier_a"  # charlie, Acme Analytics
 SUPPLIER_B = "supplier_b"  # dana, Blue Heron AI
 OUTSIDER = "outsider"  # eve, no organisation
