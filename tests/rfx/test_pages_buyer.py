@@ -394,7 +394,7 @@ PAGES = ["rfx-detail", "rfx-edit", "rfx-invitations", "rfx-clarifications"]
 PAGE_MATRIX = {
     "manager": [200, 200, 200, 200],
     "reviewer_assigned": [200, 403, 403, 403],
-    "reviewer_unassigned": [200, 403, 403, 403],
+    "reviewer_unassigned": [404, 404, 404, 404],  # on no team: the RFx is not theirs to see
     "supplier_a": ["supplier", 403, 403, 403],
     "supplier_b": [404, 404, 404, 404],
     "outsider": [404, 404, 404, 404],
@@ -422,7 +422,7 @@ def test_who_may_open_the_buyer_pages(client, people, rfx, role):
     ("role", "expected"),
     [
         ("reviewer_assigned", 403),
-        ("reviewer_unassigned", 403),
+        ("reviewer_unassigned", 404),
         ("supplier_a", 403),
         ("supplier_b", 404),
         ("outsider", 404),

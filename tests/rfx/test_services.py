@@ -407,7 +407,15 @@ def test_a_supplier_sees_only_published_rfx_it_is_invited_to(
     assert list(selectors.rfx_list_for_user(supplier_a)) == [draft_rfx]
     assert list(selectors.rfx_list_for_user(supplier_b)) == []
     assert list(selectors.rfx_list_for_user(outsider)) == []
-    assert set(selectors.rfx_list_for_user(reviewer)) == {draft_rfx, other}
+    assert set(selectors.rfx_list_for_user(buyer)) == {draft_rfx, other}
+    # A reviewer of the buyer sees only the RFx whose evaluation team they are on.
+    assert list(selectors.rfx_list_for_user(reviewer)) == []
+    assert not reviewer.has_perm("rfx.view_rfx", draft_rfx)
+    services.rfx_reviewer_assign(rfx=draft_rfx, reviewer=reviewer, user=buyer)
+    assert list(selectors.rfx_list_for_user(reviewer)) == [draft_rfx]
+    reviewer = type(reviewer).objects.get(pk=reviewer.pk)  # roles are cached on the user
+    assert reviewer.has_perm("rfx.view_rfx", draft_rfx)
+    assert not reviewer.has_perm("rfx.view_rfx", other)
     assert supplier_a.has_perm("rfx.view_rfx", draft_rfx)
     assert not supplier_b.has_perm("rfx.view_rfx", draft_rfx)
     assert not outsider.has_perm("rfx.view_rfx", draft_rfx)
