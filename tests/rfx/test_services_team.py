@@ -1,8 +1,10 @@
-"""`rfx_reviewer_remove`: who may, when it is refused, and what stays in the history."""
+"""`rfx_reviewer_remove` and leaving a proposal's review: who may, when it is refused, and what
+stays in the history."""
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from assessments import services as assessment_services
 from assessments.models import ConsensusScore, RedFlag, ReviewerAssignment, ReviewerScore
@@ -162,3 +164,24 @@ def test_before_the_lock_a_reviewer_still_withdraws_from_a_proposal_with_their_s
     )
     assert not ReviewerAssignment.objects.filter(pk=assignment.pk).exists()
     assert not ReviewerScore.objects.filter(assessment=assessment, reviewer=reviewer).exists()
+
+
+def test_after_the_lock_the_review_pages_refuse_to_take_a_reviewer_off_and_say_why(
+    client, closed_rfx, proposal_a, buyer, reviewer
+):
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    assessment = proposal_a.maturity_assessment
+    assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
+    client.force_login(buyer)
+    response = client.post(
+        reverse("review-team-remove", args=[assessment.pk, assignment.pk]), follow=True
+    )
+    assert response.redirect_chain == [(reverse("review-team", args=[assessment.pk]), 302)]
+    assert "can no longer leave or be removed" in response.content.decode()
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("review-withdraw", args=[assessment.pk]), {"reason": "I used to work there."}
+    )
+    assert response.status_code == 422
+    assert "can no longer leave or be removed" in response.content.decode()
+    assert ReviewerAssignment.objects.filter(pk=assignment.pk).exists()
