@@ -547,8 +547,13 @@ def assignment_withdraw(
 
     Their own scores go with them (a conflicted reviewer's scores must not
     count); the history of the assignment and of each score keeps who, when
-    and why.
+    and why. Refused on a proposal's questionnaire once its RFx has locked the technical
+    scores: from then on no score may move.
     """
+    if assignment.assessment.kind == Assessment.Kind.PROPOSAL:
+        from rfx.services import REVIEW_TEAM_LOCKED, require_technical_scores_open
+
+        require_technical_scores_open(assignment.assessment, message=REVIEW_TEAM_LOCKED)
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
         raise ApplicationError(

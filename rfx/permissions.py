@@ -27,10 +27,15 @@ def _rfx(obj) -> RFx | None:
 
 @rules.predicate
 def is_buyer_staff(user, rfx) -> bool:
+    """The buyer's procurement managers, and the buyer's reviewers on this RFx's evaluation
+    team: a reviewer sees an RFx only once put on its team (as `rfx_list_for_user`)."""
     rfx = _rfx(rfx)
-    return rfx is not None and bool(
-        _roles(user, rfx.buyer_id) & {Membership.Role.PROCUREMENT_MANAGER, Membership.Role.REVIEWER}
-    )
+    if rfx is None:
+        return False
+    roles = _roles(user, rfx.buyer_id)
+    if Membership.Role.PROCUREMENT_MANAGER in roles:
+        return True
+    return Membership.Role.REVIEWER in roles and is_rfx_reviewer.test(user, rfx)
 
 
 @rules.predicate

@@ -30,16 +30,23 @@ from rfx.permissions import is_past_deadline, is_proposal_supplier
 
 
 def rfx_list_for_user(user: User) -> QuerySet[RFx]:
-    """The buyer's own RFx for its staff; for a supplier, only published RFx it is invited to."""
+    """Every RFx of the buyer for its procurement managers; for its reviewers, those whose
+    evaluation team they are on; for a supplier, only published RFx it is invited to.
+
+    The same rule as `rfx.view_rfx` (rfx/permissions.py).
+    """
     if not user.is_authenticated:
         return RFx.objects.none()
-    buyer_side = Q(
+    manager = Q(
         buyer__memberships__user=user,
-        buyer__memberships__role__in=[
-            Membership.Role.PROCUREMENT_MANAGER,
-            Membership.Role.REVIEWER,
-        ],
+        buyer__memberships__role=Membership.Role.PROCUREMENT_MANAGER,
     )
+    on_team = Q(
+        buyer__memberships__user=user,
+        buyer__memberships__role=Membership.Role.REVIEWER,
+        pk__in=RFxReviewer.objects.filter(reviewer=user).values("rfx_id"),
+    )
+    buyer_side = manager | on_team
     invited = Q(
         pk__in=Invitation.objects.filter(
             supplier__memberships__user=user, supplier__memberships__role=Membership.Role.SUPPLIER

@@ -610,11 +610,22 @@ def invitation_create(*, rfx: RFx, supplier: Organisation, email: str, user: Use
 def invitation_send(*, invitation: Invitation, user: User | None = None) -> str:
     """(Re)send the invitation with a new one-time link; any earlier link stops working.
 
-    Only the token's hash is stored; the token is returned and put in the e-mail.
+    Only the token's hash is stored; the token is returned and put in the e-mail. Only while
+    the RFx takes proposals: published, and before the deadline by the server's clock (the
+    close job may not have run yet), so no link goes out that could no longer be used.
     """
     rfx = RFx.objects.get(pk=invitation.rfx_id)
-    if rfx.status != S.PUBLISHED:
+    if rfx.status == S.DRAFT:
         raise ApplicationError("Invitations are sent when the RFx is published.")
+    if rfx.status != S.PUBLISHED:
+        raise ApplicationError(
+            f"This RFx is {rfx.get_status_display().lower()}, so invitations are no longer sent."
+        )
+    if rfx.proposal_deadline is None or timezone.now() >= rfx.proposal_deadline:
+        when = f" on {_when(rfx.proposal_deadline)}" if rfx.proposal_deadline else ""
+        raise ApplicationError(
+            f"The proposal deadline passed{when}, so the invitation was not sent again."
+        )
     token = secrets.token_urlsafe(32)
     invitation.token_hash = hash_token(token)
     invitation.token_sent_at = timezone.now()
@@ -673,17 +684,28 @@ def require_proposal_open(assessment: Assessment) -> None:
     _require_before_deadline(proposal.rfx)
 
 
-def require_technical_scores_open(assessment: Assessment) -> None:
+TECHNICAL_SCORES_LOCKED = "The technical scores are locked and can no longer change."
+# Taking someone off a review takes their scores with them (assessments' assignment_withdraw).
+REVIEW_TEAM_LOCKED = (
+    "The technical scores of this RFx are locked, so its reviewers can no longer leave or be "
+    "removed: the scores they gave stay part of the evaluation."
+)
+
+
+def require_technical_scores_open(
+    assessment: Assessment, *, message: str = TECHNICAL_SCORES_LOCKED
+) -> None:
     """Refuse a change to a proposal questionnaire's scores once its RFx has locked them.
 
     The lock opens the price envelope, so from then on no technical score may move:
-    reviewer and consensus scores and red-flag dismissals feed the maturity component.
+    reviewer and consensus scores and red-flag dismissals feed the maturity component, and
+    so does who is on the review (a reviewer who leaves takes their scores along).
     """
     if RFx.objects.filter(
         Q(proposals__maturity_assessment=assessment) | Q(proposals__extra_assessment=assessment),
         technical_scores_locked_at__isnull=False,
     ).exists():
-        raise ApplicationError("The technical scores are locked and can no longer change.")
+        raise ApplicationError(message)
 
 
 def require_reviewer_criterion(assessment: Assessment, reviewer: User, question) -> None:
@@ -1187,7 +1209,8 @@ def rfx_reviewer_declare_no_conflict(*, member: RFxReviewer, user: User) -> RFxR
 def rfx_reviewer_remove(*, rfx: RFx, reviewer: User, user: User) -> None:
     """Take a reviewer off the RFx's evaluation team and off its proposals' questionnaires.
 
-    Refused once the RFx is awarded or cancelled: the team is part of the record. Refused
+    Refused once the RFx is awarded or cancelled: the team is part of the record; and once
+    the technical scores are locked, after which no score may move. Refused
     too once the reviewer has recorded anything on this RFx's proposals (a question score,
     a consensus score, a terms score or a red-flag dismissal): that stays part of the
     evaluation, with its author. Until then nothing of theirs counts, so the team place and
@@ -1197,12 +1220,14 @@ def rfx_reviewer_remove(*, rfx: RFx, reviewer: User, user: User) -> None:
     from assessments.models import ConsensusScore, RedFlag, ReviewerScore
 
     _require_manager(rfx, user)
-    _lock(rfx)
+    rfx = _lock(rfx)
     if rfx.status in (S.AWARDED, S.CANCELLED):
         raise ApplicationError(
             f"This RFx is {rfx.get_status_display().lower()}: its evaluation team is part of "
             "the record and no longer changes."
         )
+    if rfx.technical_scores_locked_at is not None:
+        raise ApplicationError(REVIEW_TEAM_LOCKED)
     member = RFxReviewer.objects.filter(rfx=rfx, reviewer=reviewer).first()
     if member is None:
         raise ApplicationError(f"{reviewer} is not on the evaluation team of this RFx.")

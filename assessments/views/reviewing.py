@@ -800,11 +800,15 @@ def team_remove(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
     assessment = _team_access(request, pk)
     assignment = _team_assignment(assessment, assignment_pk)
     name = _person(assignment.reviewer)
-    services.assignment_withdraw(
-        assignment=assignment,
-        reason=f"Removed from the team by {_person(request.user)}"[:100],
-        user=request.user,
-    )
+    try:
+        services.assignment_withdraw(
+            assignment=assignment,
+            reason=f"Removed from the team by {_person(request.user)}"[:100],
+            user=request.user,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("review-team", pk=assessment.pk)
     messages.success(
         request, f"{name} is no longer on the team. Any scores they gave no longer count."
     )

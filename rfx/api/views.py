@@ -186,7 +186,8 @@ class RFxListCreateApi(generics.ListAPIView):
     @extend_schema(
         tags=TAGS,
         summary="RFx you may open",
-        description="The buyer's staff see their organisation's RFx; a supplier sees the "
+        description="The buyer's procurement managers see every RFx of their organisation, "
+        "its reviewers those whose evaluation team they are on; a supplier sees the "
         "published RFx it is invited to.",
         responses={200: s.RFxListSerializer(many=True), 403: ERRORS[403]},
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -193,75 +194,76 @@ def snapshot(rfx: RFx) -> dict:
 # --- the permission matrix -----------------------------------------------------------------------
 
 #          buyer, bob, frank, supplier A, supplier B, outsider, anonymous
+# frank, a reviewer of the buyer on no evaluation team, sees none of its RFx: 404 throughout.
 MATRIX = [
-    ("draft", "get", "{rfx}/", None, (200, 200, 200, 404, 404, 404, 403)),
-    ("draft", "patch", "{rfx}/", {"title": "Renamed"}, (200, 403, 403, 404, 404, 404, 403)),
-    ("draft", "post", "{rfx}/publish/", {}, (200, 403, 403, 404, 404, 404, 403)),
+    ("draft", "get", "{rfx}/", None, (200, 200, 404, 404, 404, 404, 403)),
+    ("draft", "patch", "{rfx}/", {"title": "Renamed"}, (200, 403, 404, 404, 404, 404, 403)),
+    ("draft", "post", "{rfx}/publish/", {}, (200, 403, 404, 404, 404, 404, 403)),
     (
         "draft",
         "post",
         "{rfx}/cancel/",
         {"reason": "Budget cut."},
-        (200, 403, 403, 404, 404, 404, 403),
+        (200, 403, 404, 404, 404, 404, 403),
     ),
-    ("draft", "get", "{rfx}/sections/datasets/", None, (200, 200, 200, 404, 404, 404, 403)),
+    ("draft", "get", "{rfx}/sections/datasets/", None, (200, 200, 404, 404, 404, 404, 403)),
     (
         "draft",
         "put",
         "{rfx}/sections/datasets/",
         {"body": "<p>Five years of sensor data.</p>"},
-        (200, 403, 403, 404, 404, 404, 403),
+        (200, 403, 404, 404, 404, 404, 403),
     ),
-    ("draft", "get", "{rfx}/invitations/", None, (200, 403, 403, 404, 404, 404, 403)),
+    ("draft", "get", "{rfx}/invitations/", None, (200, 403, 404, 404, 404, 404, 403)),
     (
         "draft",
         "post",
         "{rfx}/invitations/",
         {"supplier": "blue-heron-ai", "email": "bids@heron.test"},
-        (201, 403, 403, 404, 404, 404, 403),
+        (201, 403, 404, 404, 404, 404, 403),
     ),
-    ("published", "get", "{rfx}/", None, (200, 200, 200, 200, 200, 404, 403)),
+    ("published", "get", "{rfx}/", None, (200, 200, 404, 200, 200, 404, 403)),
     (
         "published",
         "patch",
         "{rfx}/",
         {"weight_terms": 15, "summary": "More weight on terms."},
-        (200, 403, 403, 403, 403, 404, 403),
+        (200, 403, 404, 403, 403, 404, 403),
     ),
-    ("published", "get", "{rfx}/sections/datasets/", None, (200, 200, 200, 200, 200, 404, 403)),
+    ("published", "get", "{rfx}/sections/datasets/", None, (200, 200, 404, 200, 200, 404, 403)),
     (
         "published",
         "put",
         "{rfx}/sections/datasets/",
         {"body": "<p>Six years.</p>", "summary": "More data."},
-        (200, 403, 403, 403, 403, 404, 403),
+        (200, 403, 404, 403, 403, 404, 403),
     ),
     (
         "published",
         "post",
         "{rfx}/cancel/",
         {"reason": "Budget cut."},
-        (200, 403, 403, 403, 403, 404, 403),
+        (200, 403, 404, 403, 403, 404, 403),
     ),
-    ("published", "get", "{rfx}/invitations/", None, (200, 403, 403, 403, 403, 404, 403)),
-    ("published", "get", "{rfx}/clarifications/", None, (200, 200, 200, 200, 200, 404, 403)),
+    ("published", "get", "{rfx}/invitations/", None, (200, 403, 404, 403, 403, 404, 403)),
+    ("published", "get", "{rfx}/clarifications/", None, (200, 200, 404, 200, 200, 404, 403)),
     (
         "published",
         "post",
         "{rfx}/clarifications/",
         {"question": "Is on-premises hosting required?"},
-        (403, 403, 403, 201, 201, 404, 403),
+        (403, 403, 404, 201, 201, 404, 403),
     ),
     (
         "published",
         "post",
         "{rfx}/clarifications/{clarification}/answer/",
         {"answer": "Either is fine.", "publish": True},
-        (200, 403, 403, 403, 403, 404, 403),
+        (200, 403, 404, 403, 403, 404, 403),
     ),
-    ("published", "get", "{rfx}/submissions/", None, (200, 200, 200, 403, 403, 404, 403)),
+    ("published", "get", "{rfx}/submissions/", None, (200, 200, 404, 403, 403, 404, 403)),
     ("published", "get", "{rfx}/proposal/", None, (404, 404, 404, 200, 404, 404, 403)),
-    ("published", "post", "{rfx}/proposal/", None, (403, 403, 403, 201, 201, 404, 403)),
+    ("published", "post", "{rfx}/proposal/", None, (403, 403, 404, 201, 201, 404, 403)),
     (
         "published",
         "patch",
@@ -270,8 +272,8 @@ MATRIX = [
         (404, 404, 404, 200, 404, 404, 403),
     ),
     ("published", "post", "{rfx}/proposal/submit/", None, (404, 404, 404, 201, 404, 404, 403)),
-    ("published", "get", "{rfx}/proposals/", None, (403, 403, 403, 403, 403, 404, 403)),
-    ("published", "get", "{rfx}/ranking/", None, (403, 403, 403, 403, 403, 404, 403)),
+    ("published", "get", "{rfx}/proposals/", None, (403, 403, 404, 403, 403, 404, 403)),
+    ("published", "get", "{rfx}/ranking/", None, (403, 403, 404, 403, 403, 404, 403)),
     (
         "published",
         "post",
@@ -279,9 +281,9 @@ MATRIX = [
         {"score": 2},
         (404, 404, 404, 403, 404, 404, 403),
     ),
-    ("closed", "get", "{rfx}/submissions/", None, (200, 200, 200, 403, 403, 404, 403)),
-    ("closed", "get", "{rfx}/proposals/", None, (200, 200, 403, 403, 403, 404, 403)),
-    ("closed", "get", "{rfx}/ranking/", None, (200, 200, 403, 403, 403, 404, 403)),
+    ("closed", "get", "{rfx}/submissions/", None, (200, 200, 404, 403, 403, 404, 403)),
+    ("closed", "get", "{rfx}/proposals/", None, (200, 200, 404, 403, 403, 404, 403)),
+    ("closed", "get", "{rfx}/ranking/", None, (200, 200, 404, 403, 403, 404, 403)),
     (
         "closed",
         "post",
@@ -289,18 +291,18 @@ MATRIX = [
         {"score": 2},
         (403, 200, 404, 403, 404, 404, 403),
     ),
-    ("undeclared", "post", "{rfx}/declaration/", None, (403, 200, 403, 403, 403, 404, 403)),
-    ("undeclared", "get", "{rfx}/proposals/", None, (200, 403, 403, 403, 403, 404, 403)),
-    ("undeclared", "get", "{rfx}/ranking/", None, (200, 403, 403, 403, 403, 404, 403)),
-    ("closed", "post", "{rfx}/lock/", None, (200, 403, 403, 403, 403, 404, 403)),
-    ("locked", "post", "{rfx}/evaluated/", None, (200, 403, 403, 403, 403, 404, 403)),
-    ("locked", "get", "{rfx}/ranking/", None, (200, 200, 403, 403, 403, 404, 403)),
+    ("undeclared", "post", "{rfx}/declaration/", None, (403, 200, 404, 403, 403, 404, 403)),
+    ("undeclared", "get", "{rfx}/proposals/", None, (200, 403, 404, 403, 403, 404, 403)),
+    ("undeclared", "get", "{rfx}/ranking/", None, (200, 403, 404, 403, 403, 404, 403)),
+    ("closed", "post", "{rfx}/lock/", None, (200, 403, 404, 403, 403, 404, 403)),
+    ("locked", "post", "{rfx}/evaluated/", None, (200, 403, 404, 403, 403, 404, 403)),
+    ("locked", "get", "{rfx}/ranking/", None, (200, 200, 404, 403, 403, 404, 403)),
     (
         "evaluated",
         "post",
         "{rfx}/award/",
         {"proposal": "{proposal}", "justification": "Best value for money."},
-        (201, 403, 403, 403, 403, 404, 403),
+        (201, 403, 404, 403, 403, 404, 403),
     ),
 ]
 MATRIX_CASES = [
@@ -649,6 +651,7 @@ def test_the_list_shows_each_person_only_the_rfx_they_may_see(
     people, published_rfx, buyer, buyer_org
 ):
     hidden_draft = services.rfx_create(buyer=buyer_org, user=buyer, title="Not yet out")
+    services.rfx_reviewer_assign(rfx=published_rfx, reviewer=people["bob"], user=buyer)
     seen = {
         role: [row["id"] for row in client_for(user).get(API).json()["results"]]
         for role, user in people.items()
@@ -656,8 +659,8 @@ def test_the_list_shows_each_person_only_the_rfx_they_may_see(
     }
     assert seen == {
         "buyer": [hidden_draft.pk, published_rfx.pk],
-        "bob": [hidden_draft.pk, published_rfx.pk],
-        "frank": [hidden_draft.pk, published_rfx.pk],
+        "bob": [published_rfx.pk],  # only the RFx whose evaluation team he is on
+        "frank": [],  # a reviewer on no evaluation team
         "supplier_a": [published_rfx.pk],
         "supplier_b": [published_rfx.pk],
         "outsider": [],
@@ -676,6 +679,25 @@ def test_the_list_shows_each_person_only_the_rfx_they_may_see(
         }
     ]
     assert client_for(None).get(API).status_code == 403
+
+
+def test_a_reviewer_sees_an_rfx_only_once_on_its_evaluation_team(
+    client, published_rfx, buyer, frank
+):
+    """The list, the page and the API agree: the team place opens the RFx, not the role."""
+    detail = f"{API}{published_rfx.pk}/"
+    page = reverse("rfx-detail", args=[published_rfx.pk])
+    client.force_login(frank)
+    assert client_for(frank).get(API).json()["results"] == []
+    assert client_for(frank).get(detail).status_code == 404
+    assert client.get(page).status_code == 404
+    assert published_rfx.title not in client.get(reverse("rfx-list")).content.decode()
+
+    services.rfx_reviewer_assign(rfx=published_rfx, reviewer=frank, user=buyer)
+    assert [row["id"] for row in client_for(frank).get(API).json()["results"]] == [published_rfx.pk]
+    assert client_for(frank).get(detail).status_code == 200
+    assert client.get(page).status_code == 200
+    assert published_rfx.title in client.get(reverse("rfx-list")).content.decode()
 
 
 # session, user, count, page
@@ -868,7 +890,8 @@ def test_clarifications_show_the_asker_to_the_buyer_only(
     assert seen_by_b.json() == [{**published, "mine": False}]
     assert "Acme" not in seen_by_b.content.decode()
     assert "charlie" not in seen_by_b.content.decode()
-    # A reviewer reads the published answer as the suppliers do, without who asked.
+    # A reviewer on the team reads the published answer as the suppliers do, without who asked.
+    services.rfx_reviewer_assign(rfx=published_rfx, reviewer=bob, user=buyer)
     assert client_for(bob).get(url).json() == [{**published, "mine": False}]
 
 
@@ -1155,7 +1178,8 @@ def test_supplier_b_never_sees_supplier_a_proposal_or_identity(
 
 # rfx and roles (session, user, rfx, memberships, reviewer), proposals, versions
 PROPOSAL_QUERIES = 7
-SUBMISSION_QUERIES = 5
+# session, user, rfx, memberships, the reviewer's place on the team, submissions
+SUBMISSION_QUERIES = 6
 # + evaluation_inputs: proposals, terms, versions, scorecards, red flags; the pseudonym check
 RANKING_QUERIES = 10
 

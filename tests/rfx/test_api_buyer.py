@@ -8,6 +8,8 @@ Who may call each endpoint is in tests/rfx/test_api_access.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -15,6 +17,7 @@ from principles.models import Framework
 from rfx import services
 from rfx.models import Award, Invitation, RFx
 from tests.frameworks import to_yaml, vendor_data
+from tests.rfx.conftest import frozen
 from tests.rfx.test_api import (  # noqa: F401  (fixtures)
     API,
     _expected_detail,
@@ -189,6 +192,23 @@ def test_a_draft_sends_no_invitation_yet(draft_rfx, buyer, supplier_a_org):
     assert response.json() == {"detail": "Invitations are sent when the RFx is published."}
     invitation.refresh_from_db()
     assert invitation.token_hash == ""
+
+
+def test_an_invitation_is_not_sent_again_after_the_deadline(
+    published_rfx, buyer, supplier_a_org, mailoutbox
+):
+    invitation = Invitation.objects.get(rfx=published_rfx, supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    with frozen(published_rfx.proposal_deadline + timedelta(minutes=1)):
+        response = client_for(buyer).post(
+            f"{API}{published_rfx.pk}/invitations/{invitation.pk}/resend/"
+        )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The proposal deadline passed on ")
+    assert response.json()["detail"].endswith(", so the invitation was not sent again.")
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
 
 
 def test_an_invitation_of_another_rfx_is_404(published_rfx, buyer, supplier_a_org):

@@ -202,7 +202,8 @@ def test_after_the_deadline_nothing_is_uploaded_or_removed(proposal_a, supplier_
     ("role", "listed", "uploaded", "removed"),
     [
         ("buyer", (404, NO_PROPOSAL), (404, NO_PROPOSAL), (404, NO_PROPOSAL)),
-        ("reviewer", (404, NO_PROPOSAL), (404, NO_PROPOSAL), (404, NO_PROPOSAL)),
+        # A reviewer on no evaluation team does not see the RFx at all.
+        ("reviewer", (404, NOT_FOUND), (404, NOT_FOUND), (404, NOT_FOUND)),
         ("supplier_b", (200, []), (201, None), (404, NO_DOCUMENT)),
         ("outsider", (404, NOT_FOUND), (404, NOT_FOUND), (404, NOT_FOUND)),
         ("anonymous", (403, NOT_SIGNED_IN), (403, NOT_SIGNED_IN), (403, NOT_SIGNED_IN)),

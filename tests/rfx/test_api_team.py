@@ -245,8 +245,8 @@ def test_removing_a_reviewer_who_has_not_scored_takes_them_off_every_questionnai
         ).count()
         == 2
     )
-    # And bob no longer opens the proposals.
-    assert client_for(bob).get(f"{API}{closed_rfx.pk}/proposals/").status_code == 403
+    # And bob, off the team, no longer sees the RFx, let alone its proposals.
+    assert client_for(bob).get(f"{API}{closed_rfx.pk}/proposals/").status_code == 404
 
 
 def test_a_reviewer_who_has_scored_stays_on_the_team(closed_rfx, proposal_a, buyer, bob):
@@ -259,6 +259,20 @@ def test_a_reviewer_who_has_scored_stays_on_the_team(closed_rfx, proposal_a, buy
     }
     assert RFxReviewer.objects.filter(rfx=closed_rfx, reviewer=bob).exists()
     assert ReviewerAssignment.objects.filter(reviewer=bob).count() == 2
+
+
+def test_no_reviewer_is_removed_once_the_technical_scores_are_locked(closed_rfx, buyer, frank):
+    """frank joined after the close and scored nothing: the lock alone keeps him."""
+    services.rfx_reviewer_assign(rfx=closed_rfx, reviewer=frank, user=buyer)
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    response = client_for(buyer).delete(f"{API}{closed_rfx.pk}/team/{frank.pk}/")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The technical scores of this RFx are locked, so its reviewers can no longer "
+        "leave or be removed: the scores they gave stay part of the evaluation."
+    }
+    assert RFxReviewer.objects.filter(rfx=closed_rfx, reviewer=frank).exists()
+    assert ReviewerAssignment.objects.filter(reviewer=frank).count() == 2
 
 
 def test_the_team_of_an_awarded_rfx_no_longer_changes(

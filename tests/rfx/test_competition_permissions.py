@@ -41,7 +41,7 @@ SUBMISSION_PERMS = [
     "rfx.view_prediction_metrics",
     "rfx.retry_prediction_scoring",
 ]
-STAFF = {"alice", "bob", "frank"}
+STAFF = {"alice", "bob"}  # frank, on no evaluation team, does not see the RFx at all
 INVITED = {"charlie", "dana", "gina"}
 ACCEPTED = {"charlie", "dana"}
 

@@ -334,6 +334,23 @@ def test_invitations_show_declines_with_the_reason_and_can_be_resent(
     assert b"Reason: Too busy." in response.content
 
 
+def test_resending_an_invitation_after_the_deadline_sends_nothing_and_says_why(
+    client, buyer, rfx, supplier_a_org, mailoutbox
+):
+    client.force_login(buyer)
+    invitation = Invitation.objects.get(rfx=rfx, supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    with frozen(rfx.proposal_deadline + timedelta(minutes=1)):
+        response = client.post(
+            reverse("rfx-invitation-resend", args=[rfx.pk, invitation.pk]), follow=True
+        )
+    assert response.status_code == 200
+    assert b"so the invitation was not sent again." in response.content
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
+
+
 def test_a_clarification_answered_privately_stays_private(client, buyer, rfx, question):
     client.force_login(buyer)
     response = client.post(
@@ -377,7 +394,7 @@ PAGES = ["rfx-detail", "rfx-edit", "rfx-invitations", "rfx-clarifications"]
 PAGE_MATRIX = {
     "manager": [200, 200, 200, 200],
     "reviewer_assigned": [200, 403, 403, 403],
-    "reviewer_unassigned": [200, 403, 403, 403],
+    "reviewer_unassigned": [404, 404, 404, 404],  # on no team: the RFx is not theirs to see
     "supplier_a": ["supplier", 403, 403, 403],
     "supplier_b": [404, 404, 404, 404],
     "outsider": [404, 404, 404, 404],
@@ -405,7 +422,7 @@ def test_who_may_open_the_buyer_pages(client, people, rfx, role):
     ("role", "expected"),
     [
         ("reviewer_assigned", 403),
-        ("reviewer_unassigned", 403),
+        ("reviewer_unassigned", 404),
         ("supplier_a", 403),
         ("supplier_b", 404),
         ("outsider", 404),

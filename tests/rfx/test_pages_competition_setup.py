@@ -1,8 +1,9 @@
 """The buyer's competition page (DESIGN §5): set-up of a draft RFP, its bars and three files,
 the downloads, and the read-only view for the buyer's staff.
 
-alice is the procurement manager, bob a reviewer of the buyer, charlie (supplier A) and dana
-(supplier B) suppliers, eve belongs to no organisation.
+alice is the procurement manager, bob a reviewer of the buyer on the RFx's evaluation team
+(a reviewer sees an RFx only once on its team), charlie (supplier A) and dana (supplier B)
+suppliers, eve belongs to no organisation.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def settings_data(rfx: RFx, **changes) -> dict:
         "release_at": local(release_time(rfx)),
     }
     return {**data, **changes}
+
+
+@pytest.fixture
+def draft_rfx(draft_rfx, buyer, reviewer):
+    services.rfx_reviewer_assign(rfx=draft_rfx, reviewer=reviewer, user=buyer)
+    return draft_rfx
 
 
 @pytest.fixture

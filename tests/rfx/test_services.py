@@ -322,6 +322,35 @@ def test_a_link_works_only_for_the_invited_supplier(
     assert invitation.token_used_at is None
 
 
+def test_it_refuses_to_send_an_invitation_again_once_the_deadline_has_passed(
+    published_rfx, buyer, supplier_a_org, mailoutbox
+):
+    invitation = published_rfx.invitations.get(supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    # The close job has not run: the status still says published, only the clock says no.
+    with (
+        frozen(published_rfx.proposal_deadline + timedelta(minutes=1)),
+        pytest.raises(ApplicationError, match="proposal deadline passed on .*not sent again"),
+    ):
+        services.invitation_send(invitation=invitation, user=buyer)
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
+
+
+def test_it_refuses_to_send_an_invitation_of_an_rfx_that_is_no_longer_published(
+    published_rfx, buyer, supplier_a_org, mailoutbox
+):
+    services.rfx_cancel(rfx=published_rfx, user=buyer, reason="Budget cut.")
+    invitation = published_rfx.invitations.get(supplier=supplier_a_org)
+    token_hash, sent = invitation.token_hash, len(mailoutbox)
+    with pytest.raises(ApplicationError, match="This RFx is cancelled, so invitations are no"):
+        services.invitation_send(invitation=invitation, user=buyer)
+    invitation.refresh_from_db()
+    assert invitation.token_hash == token_hash
+    assert len(mailoutbox) == sent
+
+
 def test_a_supplier_is_invited_once(draft_rfx, buyer, supplier_a_org, buyer_org):
     services.invitation_create(
         rfx=draft_rfx, supplier=supplier_a_org, email="a@acme.test", user=buyer
@@ -378,7 +407,15 @@ def test_a_supplier_sees_only_published_rfx_it_is_invited_to(
     assert list(selectors.rfx_list_for_user(supplier_a)) == [draft_rfx]
     assert list(selectors.rfx_list_for_user(supplier_b)) == []
     assert list(selectors.rfx_list_for_user(outsider)) == []
-    assert set(selectors.rfx_list_for_user(reviewer)) == {draft_rfx, other}
+    assert set(selectors.rfx_list_for_user(buyer)) == {draft_rfx, other}
+    # A reviewer of the buyer sees only the RFx whose evaluation team they are on.
+    assert list(selectors.rfx_list_for_user(reviewer)) == []
+    assert not reviewer.has_perm("rfx.view_rfx", draft_rfx)
+    services.rfx_reviewer_assign(rfx=draft_rfx, reviewer=reviewer, user=buyer)
+    assert list(selectors.rfx_list_for_user(reviewer)) == [draft_rfx]
+    reviewer = type(reviewer).objects.get(pk=reviewer.pk)  # roles are cached on the user
+    assert reviewer.has_perm("rfx.view_rfx", draft_rfx)
+    assert not reviewer.has_perm("rfx.view_rfx", other)
     assert supplier_a.has_perm("rfx.view_rfx", draft_rfx)
     assert not supplier_b.has_perm("rfx.view_rfx", draft_rfx)
     assert not outsider.has_perm("rfx.view_rfx", draft_rfx)

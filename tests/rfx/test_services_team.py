@@ -1,11 +1,13 @@
-"""`rfx_reviewer_remove`: who may, when it is refused, and what stays in the history."""
+"""`rfx_reviewer_remove` and leaving a proposal's review: who may, when it is refused, and what
+stays in the history."""
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from assessments import services as assessment_services
-from assessments.models import ConsensusScore, RedFlag, ReviewerAssignment
+from assessments.models import ConsensusScore, RedFlag, ReviewerAssignment, ReviewerScore
 from core.exceptions import ApplicationError
 from principles.models import RedFlagRule
 from rfx import services
@@ -106,3 +108,80 @@ def test_a_cancelled_rfx_keeps_its_team(closed_rfx, buyer, reviewer):
     with pytest.raises(ApplicationError, match="This RFx is cancelled: its evaluation team"):
         services.rfx_reviewer_remove(rfx=closed_rfx, reviewer=reviewer, user=buyer)
     assert RFxReviewer.objects.filter(rfx=closed_rfx, reviewer=reviewer).exists()
+
+
+def test_after_the_technical_lock_no_reviewer_leaves_the_team(closed_rfx, buyer, reviewer):
+    """bob has recorded nothing, but the lock fixes the team along with the scores."""
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    assignments = ReviewerAssignment.objects.filter(reviewer=reviewer).count()
+    with pytest.raises(ApplicationError) as error:
+        services.rfx_reviewer_remove(rfx=closed_rfx, reviewer=reviewer, user=buyer)
+    assert error.value.message == (
+        "The technical scores of this RFx are locked, so its reviewers can no longer leave or "
+        "be removed: the scores they gave stay part of the evaluation."
+    )
+    assert RFxReviewer.objects.filter(rfx=closed_rfx, reviewer=reviewer).exists()
+    assert ReviewerAssignment.objects.filter(reviewer=reviewer).count() == assignments == 2
+
+
+def test_after_the_technical_lock_a_reviewer_cannot_withdraw_and_take_their_scores_along(
+    closed_rfx, proposal_a, buyer, reviewer, django_capture_on_commit_callbacks
+):
+    assessment = proposal_a.maturity_assessment
+    question = assessment.framework.questions.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_services.reviewer_score_set(
+            assessment=assessment, question=question, reviewer=reviewer, score=3
+        )
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
+    scorecard = assessment.versions.order_by("-number").first().scorecard.data
+    # The reviewer declaring a late conflict, and the manager removing them, use one service.
+    for user in (reviewer, buyer):
+        with pytest.raises(ApplicationError, match="can no longer leave or be removed"):
+            assessment_services.assignment_withdraw(
+                assignment=assignment, reason="I used to work there.", user=user
+            )
+    assert ReviewerAssignment.objects.filter(pk=assignment.pk).exists()
+    assert ReviewerScore.objects.filter(assessment=assessment, reviewer=reviewer).count() == 1
+    assert assessment.versions.order_by("-number").first().scorecard.data == scorecard
+
+
+def test_before_the_lock_a_reviewer_still_withdraws_from_a_proposal_with_their_scores(
+    closed_rfx, proposal_a, reviewer, django_capture_on_commit_callbacks
+):
+    assessment = proposal_a.maturity_assessment
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_services.reviewer_score_set(
+            assessment=assessment,
+            question=assessment.framework.questions.first(),
+            reviewer=reviewer,
+            score=3,
+        )
+    assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
+    assessment_services.assignment_withdraw(
+        assignment=assignment, reason="I used to work there.", user=reviewer
+    )
+    assert not ReviewerAssignment.objects.filter(pk=assignment.pk).exists()
+    assert not ReviewerScore.objects.filter(assessment=assessment, reviewer=reviewer).exists()
+
+
+def test_after_the_lock_the_review_pages_refuse_to_take_a_reviewer_off_and_say_why(
+    client, closed_rfx, proposal_a, buyer, reviewer
+):
+    services.rfx_lock_technical_scores(rfx=closed_rfx, user=buyer)
+    assessment = proposal_a.maturity_assessment
+    assignment = ReviewerAssignment.objects.get(assessment=assessment, reviewer=reviewer)
+    client.force_login(buyer)
+    response = client.post(
+        reverse("review-team-remove", args=[assessment.pk, assignment.pk]), follow=True
+    )
+    assert response.redirect_chain == [(reverse("review-team", args=[assessment.pk]), 302)]
+    assert "can no longer leave or be removed" in response.content.decode()
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("review-withdraw", args=[assessment.pk]), {"reason": "I used to work there."}
+    )
+    assert response.status_code == 422
+    assert "can no longer leave or be removed" in response.content.decode()
+    assert ReviewerAssignment.objects.filter(pk=assignment.pk).exists()

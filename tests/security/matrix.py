@@ -78,10 +78,14 @@ from tests.security.world import (
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
 OK, REDIRECT, REFUSE, DENY = "ok", "redirect", "refuse", "deny"
 
-BUYER = (MANAGER, REVIEWER, UNASSIGNED)
+BUYER = (MANAGER, REVIEWER, UNASSIGNED)  # every member of the buyer
+# Who at the buyer sees one of its RFx: its procurement managers, and the reviewers on the
+# RFx's evaluation team (bob is on every team; frank, a reviewer on none, sees none).
+BUYER_TEAM = (MANAGER, REVIEWER)
 EVALUATORS = (MANAGER, REVIEWER)  # the manager and the reviewer on the team who declared
 SUPPLIERS = (SUPPLIER_A, SUPPLIER_B)
-INVITED = (*BUYER, *SUPPLIERS)
+MEMBERS = (*BUYER, *SUPPLIERS)  # a member of some organisation
+INVITED = (*BUYER_TEAM, *SUPPLIERS)  # who sees a published RFx
 SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
 EVERYONE = ROLES
 
@@ -302,6 +306,20 @@ def predictions_upload(p: Phase) -> dict:
     return {"file": SimpleUploadedFile("crafted-predictions.csv", predictions_csv().encode())}
 
 
+def document_upload(prefix: str = "") -> Callable[[Phase], dict]:
+    """A PDF for the licence terms: the page's form fields carry the kind as a prefix."""
+
+    def body(p: Phase) -> dict:
+        file = SimpleUploadedFile(
+            "crafted-annex.pdf", b"%PDF-1.4\n% crafted\n%%EOF\n", "application/pdf"
+        )
+        if prefix:
+            return {f"{prefix}-file": file, f"{prefix}-title": "Crafted annex"}
+        return {"kind": "licence", "file": file, "title": "Crafted annex"}
+
+    return body
+
+
 def fixed(**data: Any) -> Callable[[Phase], dict]:
     return lambda p: dict(data)
 
@@ -334,6 +352,8 @@ SUPPLIER_PAGES = {DRAFT: NOBODY, (SEALED, CLOSED, AWARDED): roles(ok=SUPPLIERS)}
 SUPPLIER_WRITES = {SEALED: roles(ok=SUPPLIERS), (DUE, CLOSED): roles(refuse=SUPPLIERS)}
 EVALUATION_READS = {(SEALED, DUE, CLOSED, LOCKED): roles(ok=EVALUATORS)}
 OPENED_READS = {(SEALED, DUE): NOBODY, (CLOSED, LOCKED): roles(ok=EVALUATORS)}
+# The API's evaluation reads share the pages' rule (`_evaluation_rfx`); the pages check `due`.
+OPENED_API = {SEALED: NOBODY, (CLOSED, LOCKED): roles(ok=EVALUATORS)}
 
 # --- the matrix -----------------------------------------------------------------------------------
 
@@ -422,7 +442,7 @@ MATRIX: list[Check] = [
     Check(
         "assessment-create",
         GET,
-        {WORLD: roles(ok=INVITED)},
+        {WORLD: roles(ok=MEMBERS)},
         why="eve belongs to no organisation, so there is no one for her to answer for.",
     ),
     Check(
@@ -496,9 +516,10 @@ MATRIX: list[Check] = [
     Check(
         "review-withdraw",
         POST,
-        REVIEWING,
+        REVIEW_WRITES,
         questionnaire,
         body=fixed(reason="I used to work there."),
+        why="Leaving takes one's scores along: refused once the technical scores are locked.",
     ),
     Check("review-team", GET, TEAM, questionnaire),
     Check(
@@ -517,7 +538,7 @@ MATRIX: list[Check] = [
     Check(
         "review-team-remove",
         POST,
-        {(SELF, CLOSED): roles(ok=(MANAGER,))},
+        {(SELF, CLOSED): roles(ok=(MANAGER,)), LOCKED: roles(refuse=(MANAGER,))},
         lambda p: {"pk": p.assessment.pk, "assignment_pk": p.assignment.pk},
     ),
     Check("review-criterion", GET, REVIEWING, question("S")),
@@ -666,8 +687,8 @@ MATRIX: list[Check] = [
         "rfx-detail",
         GET,
         {
-            DRAFT: roles(ok=BUYER),
-            (SEALED, DUE, CLOSED): roles(ok=BUYER, redirect=SUPPLIERS),
+            DRAFT: roles(ok=BUYER_TEAM),
+            (SEALED, DUE, CLOSED): roles(ok=BUYER_TEAM, redirect=SUPPLIERS),
         },
         rfx,
         why="An invited supplier is sent to its own page of the RFx.",
@@ -718,8 +739,10 @@ MATRIX: list[Check] = [
     Check(
         "rfx-invitation-resend",
         POST,
-        {DRAFT: roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
+        {(DRAFT, DUE): roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
         lambda p: {"pk": p.rfx.pk, "invitation_pk": p.invitation_b.pk},
+        why="A link is sent only while proposals are taken: not before publishing, not once "
+        "the deadline has passed by the server's clock.",
     ),
     Check("rfx-clarifications", GET, {(SEALED, CLOSED): roles(ok=(MANAGER,))}, rfx),
     Check(
@@ -800,12 +823,41 @@ MATRIX: list[Check] = [
         ),
         label="submit",
     ),
+    Check(
+        "rfx-proposal-autosave",
+        POST,
+        SUPPLIER_WRITES,
+        rfx,
+        body=fixed(licence_terms="Crafted licence"),
+        why="Each supplier saves its own proposal; after the deadline nothing is stored.",
+    ),
+    Check(
+        "rfx-proposal-document-add",
+        POST,
+        SUPPLIER_WRITES,
+        lambda p: {"pk": p.rfx.pk, "kind": "licence"},
+        body=document_upload("licence"),
+    ),
+    Check(
+        "rfx-proposal-document-remove",
+        POST,
+        {SEALED: roles(ok=(SUPPLIER_A,)), (DUE, CLOSED): roles(refuse=(SUPPLIER_A,))},
+        lambda p: {"pk": p.rfx.pk, "document_pk": p.document_a.pk},
+        why="A's document: B looks for it on its own proposal and finds nothing.",
+    ),
+    Check(
+        "rfx-proposal-document",
+        GET,
+        {SEALED: roles(ok=(SUPPLIER_A,)), CLOSED: roles(ok=(SUPPLIER_A, *EVALUATORS))},
+        lambda p: {"pk": p.rfx.pk, "proposal_pk": p.proposal_a.pk, "document_pk": p.document_a.pk},
+        why="Sealed from the buyer until the RFx closes; never to another supplier.",
+    ),
     Check("rfx-feedback", GET, {(SEALED, AWARDED): roles(ok=SUPPLIERS)}, rfx),
     # RFx: the tender competition (every RFx of the world has one; see world.py)
     Check(
         "rfx-competition",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=BUYER, redirect=SUPPLIERS)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=BUYER_TEAM, redirect=SUPPLIERS)},
         rfx,
         why="An invited supplier is sent to its own competition page.",
     ),
@@ -841,14 +893,14 @@ MATRIX: list[Check] = [
     Check(
         "rfx-competition-download",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=(*BUYER, *SUPPLIERS))},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         competition_file("training"),
         label="training",
     ),
     Check(
         "rfx-competition-download",
         GET,
-        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER), DUE: roles(ok=(*BUYER, *SUPPLIERS))},
+        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER_TEAM), DUE: roles(ok=INVITED)},
         competition_file("inputs"),
         label="inputs",
         why="Suppliers get the evaluation inputs from their release by the server's clock: "
@@ -979,7 +1031,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-detail",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, DUE, CLOSED, AWARDED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, DUE, CLOSED, AWARDED): roles(ok=INVITED)},
         rfx_api,
     ),
     Check(
@@ -1003,9 +1055,17 @@ MATRIX: list[Check] = [
         body=fixed(reason="Crafted: budget cut."),
     ),
     Check(
+        "api-rfx-extra-questionnaire",
+        POST,
+        {DRAFT: roles(ok=(MANAGER,)), SEALED: roles(refuse=(MANAGER,))},
+        rfx_api,
+        body=extra_questions,
+        why="The extra questions change only while the RFx is a draft: a 400 says so after.",
+    ),
+    Check(
         "api-rfx-section",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         lambda p: {"rfx_id": p.rfx.pk, "key": p.section.key},
     ),
     Check(
@@ -1022,6 +1082,13 @@ MATRIX: list[Check] = [
         {(DRAFT, SEALED): roles(ok=(MANAGER,))},
         rfx_api,
         body=fixed(supplier="cedar-labs", email="bids@cedar.test"),
+    ),
+    Check(
+        "api-rfx-invitation-resend",
+        POST,
+        {(DRAFT, DUE): roles(refuse=(MANAGER,)), SEALED: roles(ok=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "invitation_id": p.invitation_b.pk},
+        why="As the page: only while proposals are taken, by the server's clock.",
     ),
     Check(
         "api-rfx-invitation-accept",
@@ -1043,7 +1110,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-clarification-list",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         rfx_api,
     ),
     Check(
@@ -1060,7 +1127,7 @@ MATRIX: list[Check] = [
         lambda p: {"rfx_id": p.rfx.pk, "clarification_id": p.clarification_private.pk},
         body=fixed(answer="Crafted answer.", publish=False),
     ),
-    Check("api-rfx-submission-list", GET, {(SEALED, DUE, CLOSED): roles(ok=BUYER)}, rfx_api),
+    Check("api-rfx-submission-list", GET, {(SEALED, DUE, CLOSED): roles(ok=BUYER_TEAM)}, rfx_api),
     Check("api-rfx-proposal", GET, {(SEALED, CLOSED, AWARDED): roles(ok=SUPPLIERS)}, rfx_api),
     Check("api-rfx-proposal", POST, SUPPLIER_WRITES, rfx_api),
     Check(
@@ -1071,6 +1138,33 @@ MATRIX: list[Check] = [
         body=fixed(licence_terms="Crafted licence", price_amount="1.00", price_currency="GBP"),
     ),
     Check("api-rfx-proposal-submit", POST, SUPPLIER_WRITES, rfx_api),
+    Check("api-rfx-proposal-reopen", POST, SUPPLIER_WRITES, rfx_api),
+    Check(
+        "api-rfx-proposal-documents",
+        GET,
+        {(SEALED, CLOSED): roles(ok=SUPPLIERS)},
+        rfx_api,
+        why="Each supplier lists its own proposal's documents; the buyer has no proposal here.",
+    ),
+    Check("api-rfx-proposal-documents", POST, SUPPLIER_WRITES, rfx_api, body=document_upload()),
+    Check(
+        "api-rfx-proposal-document",
+        DELETE,
+        {SEALED: roles(ok=(SUPPLIER_A,)), (DUE, CLOSED): roles(refuse=(SUPPLIER_A,))},
+        lambda p: {"rfx_id": p.rfx.pk, "document_id": p.document_a.pk},
+        why="A's document: B looks for it on its own proposal and finds nothing.",
+    ),
+    Check(
+        "api-rfx-proposal-document-download",
+        GET,
+        {SEALED: roles(ok=(SUPPLIER_A,)), CLOSED: roles(ok=(SUPPLIER_A, *EVALUATORS))},
+        lambda p: {
+            "rfx_id": p.rfx.pk,
+            "proposal_id": p.proposal_a.pk,
+            "document_id": p.document_a.pk,
+        },
+        why="Sealed from the buyer until the RFx closes; never to another supplier.",
+    ),
     Check("api-rfx-proposal-list", GET, OPENED_READS, rfx_api),
     Check(
         "api-rfx-terms-score",
@@ -1080,6 +1174,29 @@ MATRIX: list[Check] = [
         body=fixed(score=2),
     ),
     Check("api-rfx-declaration", POST, {(SEALED, CLOSED): roles(ok=(REVIEWER,))}, rfx_api),
+    Check("api-rfx-team", GET, {(SEALED, CLOSED): roles(ok=EVALUATORS)}, rfx_api),
+    Check(
+        "api-rfx-team",
+        POST,
+        {(SEALED, CLOSED): roles(ok=(MANAGER,)), AWARDED: roles(refuse=(MANAGER,))},
+        rfx_api,
+        body=lambda p: {"reviewer": p.world.users[UNASSIGNED].pk},
+        why="Once awarded the team is part of the record: a 400 says so.",
+    ),
+    Check(
+        "api-rfx-team-member",
+        PATCH,
+        {(SEALED, CLOSED): roles(ok=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "reviewer_id": p.world.users[REVIEWER].pk},
+        body=fixed(is_lead=False),
+    ),
+    Check(
+        "api-rfx-team-member",
+        DELETE,
+        {SEALED: roles(ok=(MANAGER,)), (CLOSED, LOCKED): roles(refuse=(MANAGER,))},
+        lambda p: {"rfx_id": p.rfx.pk, "reviewer_id": p.world.users[REVIEWER].pk},
+        why="bob has scored the terms once the RFx has closed: he stays on the team.",
+    ),
     Check(
         "api-rfx-lock",
         POST,
@@ -1095,6 +1212,13 @@ MATRIX: list[Check] = [
     Check("api-rfx-ranking", GET, OPENED_READS, rfx_api),
     Check(
         "api-rfx-award",
+        GET,
+        {EVALUATED: NOBODY, AWARDED: roles(ok=(MANAGER,))},
+        rfx_api,
+        why="The managers read the decision; a 404 until there is one.",
+    ),
+    Check(
+        "api-rfx-award",
         POST,
         {LOCKED: roles(refuse=(MANAGER,)), EVALUATED: roles(ok=(MANAGER,))},
         rfx_api,
@@ -1104,7 +1228,7 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-competition",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=INVITED)},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=INVITED)},
         rfx_api,
         why="An invited supplier reads what its own competition page shows.",
     ),
@@ -1135,14 +1259,14 @@ MATRIX: list[Check] = [
     Check(
         "api-rfx-competition-download",
         GET,
-        {DRAFT: roles(ok=BUYER), (SEALED, CLOSED): roles(ok=(*BUYER, *SUPPLIERS))},
+        {DRAFT: roles(ok=BUYER_TEAM), (SEALED, CLOSED): roles(ok=(*BUYER_TEAM, *SUPPLIERS))},
         competition_file_api("training"),
         label="training",
     ),
     Check(
         "api-rfx-competition-download",
         GET,
-        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER), DUE: roles(ok=(*BUYER, *SUPPLIERS))},
+        {(DRAFT, SEALED, CLOSED): roles(ok=BUYER_TEAM), DUE: roles(ok=(*BUYER_TEAM, *SUPPLIERS))},
         competition_file_api("inputs"),
         label="inputs",
         why="Suppliers get the evaluation inputs from their release by the server's clock.",
@@ -1192,6 +1316,35 @@ MATRIX: list[Check] = [
         OPENED_READS,
         lambda p: {"rfx_id": p.rfx.pk, "proposal_id": p.proposal_b.pk},
     ),
+    Check(
+        "api-rfx-feedback",
+        GET,
+        {EVALUATED: NOBODY, AWARDED: roles(ok=SUPPLIERS)},
+        rfx_api,
+        why="Each supplier reads its own outcome, nothing of the other's; a 404 before it.",
+    ),
+    Check("api-rfx-scorecard-list", GET, OPENED_API, rfx_api),
+    Check("api-rfx-scorecard-list", POST, OPENED_API, rfx_api),
+    Check(
+        "api-rfx-scorecard-detail",
+        GET,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_done.pk},
+    ),
+    Check(
+        "api-rfx-scorecard-retry",
+        POST,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_failed.pk},
+    ),
+    Check(
+        "api-rfx-scorecard-download",
+        GET,
+        {(CLOSED, LOCKED): roles(ok=EVALUATORS)},
+        lambda p: {"rfx_id": p.rfx.pk, "report_id": p.scorecard_done.pk},
+    ),
+    Check("api-rfx-matrix-csv", GET, OPENED_API, rfx_api),
+    Check("api-rfx-matrix-xlsx", GET, OPENED_API, rfx_api),
 ]
 
 

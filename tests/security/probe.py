@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core import mail
+from django.core.files import File
 from django.db import connection, models, transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -183,7 +184,8 @@ def request(
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
     """One request as `role` (its own session, no cookie left by an earlier request), with
-    the server's clock at `clock` if given. API bodies go as JSON, page bodies as a form."""
+    the server's clock at `clock` if given. API bodies go as JSON, page bodies and bodies
+    carrying a file (an API upload takes multipart) as a form."""
     client: Client = world.clients[role]
     client.cookies.clear()
     if role != ANONYMOUS:
@@ -192,7 +194,7 @@ def request(
     with frozen(clock) if clock else contextlib.nullcontext():
         if method == "get":
             return client.get(url, headers=headers)
-        if api:
+        if api and not any(isinstance(value, File) for value in (data or {}).values()):
             return getattr(client, method)(
                 url, data or {}, content_type="application/json", headers=headers
             )

@@ -9,7 +9,8 @@ Each phase of the RFx lifecycle is its own RFx, so every phase exists at once an
 of one phase never waits for another to be built:
 
 - draft: alice's draft; A and B invited (no link sent yet); bob on the team.
-- sealed: published, before the proposal deadline. A and B accepted and submitted; A then
+- sealed: published, before the proposal deadline. A and B accepted and submitted, each
+  with a licence annex (a document on its licence terms, its title a secret); A then
   reopened its questionnaire (a draft again, so a late write is refused by the clock, not
   because it is read-only). A asked one question that alice answered and published, and
   one that is still private. A has a fresh one-time link (for the token routes).
@@ -28,8 +29,9 @@ so the gate ranks as it would without a competition.
 
 Plus A's self-assessment shared with the buyer for review ("self"): submitted once, reviewed
 by bob (lead, declared, one score, one red flag dismissed), reports rendered, then reopened
-as a draft. frank is a reviewer of the buyer on no team and no review; eve belongs to no
-organisation. Supplier C (Cedar Labs) has no members: the buyer invites it in the write checks.
+as a draft. frank is a reviewer of the buyer on no team and no review, so he sees none of
+its RFx; eve belongs to no organisation. Supplier C (Cedar Labs) has no members: the buyer
+invites it in the write checks.
 
 The maturity framework is a small copy of the fixture questionnaire (6 questions, 8 red
 flags) published as kind `maturity`: the rules under test do not depend on the size of the
@@ -72,6 +74,7 @@ from rfx.models import (
     Invitation,
     PredictionSubmission,
     Proposal,
+    ProposalDocument,
     RFx,
     Section,
 )
@@ -84,7 +87,7 @@ from tests.rfx.conftest import DAY, frozen
 
 MANAGER = "manager"  # alice, procurement manager of the buyer
 REVIEWER = "reviewer"  # bob, reviewer of the buyer, on every team, declared no conflict
-UNASSIGNED = "unassigned"  # frank, reviewer of the buyer, on no team
+UNASSIGNED = "unassigned"  # frank, reviewer of the buyer, on no team: sees none of its RFx
 SUPPLIER_A = "supplier_a"  # charlie, Acme Analytics
 SUPPLIER_B = "supplier_b"  # dana, Blue Heron AI
 OUTSIDER = "outsider"  # eve, no organisation
@@ -139,6 +142,14 @@ def answer_text(supplier: str, phase: str) -> str:
     return f"{supplier} questionnaire answer of the {phase} RFx"
 
 
+def document_title(supplier: str, phase: str) -> str:
+    return f"{supplier} licence annex of the {phase} RFx"
+
+
+def document_name(supplier: str, phase: str) -> str:
+    return f"{supplier.lower()}-{phase}-licence-annex"
+
+
 def predictions_name(supplier: str, phase: str) -> str:
     return f"{supplier.lower()}-{phase}-predictions.csv"
 
@@ -177,6 +188,7 @@ class Phase:
     section: Section | None = None
     proposal_a: Proposal | None = None
     proposal_b: Proposal | None = None
+    document_a: ProposalDocument | None = None  # on A's licence terms, in its submission
     invitation_b: Invitation | None = None
     clarification_private: Clarification | None = None
     clarification_published: Clarification | None = None
@@ -447,6 +459,13 @@ def _proposal(rfx: RFx, user: User, supplier: str, phase: str, price: str) -> Pr
         title=f"{supplier} penetration test of the {phase} RFx",
         file=_evidence_file(f"{supplier.lower()}-{phase}-pentest.pdf"),
     )
+    services.proposal_document_add(
+        proposal=proposal,
+        user=user,
+        kind=ProposalDocument.Kind.LICENCE,
+        title=document_title(supplier, phase),
+        file=_evidence_file(f"{document_name(supplier, phase)}.pdf"),
+    )
     services.proposal_update(
         proposal=proposal,
         user=user,
@@ -510,6 +529,7 @@ def _rfx_phase(world: World, name: str) -> Phase:
     price_a, price_b = PRICES[name]
     phase.proposal_a = _proposal(rfx, charlie, "Acme", name, price_a)
     phase.proposal_b = _proposal(rfx, dana, "Heron", name, price_b)
+    phase.document_a = ProposalDocument.objects.get(proposal=phase.proposal_a)
     phase.prediction_a = _predictions(rfx, phase.proposal_a, charlie, "Acme", name)
     _predictions(rfx, phase.proposal_b, dana, "Heron", name)
     with on_commit_run():
@@ -607,6 +627,8 @@ def _proposal_content(supplier: str, phases: tuple[str, ...]) -> list[Secret]:
                 f"{supplier}'s evidence ({phase})", f"{supplier} penetration test of the {phase}"
             ),
             _text(f"{supplier}'s evidence file ({phase})", f"{supplier.lower()}-{phase}-pentest"),
+            _text(f"{supplier}'s document ({phase})", document_title(supplier, phase)),
+            _text(f"{supplier}'s document file ({phase})", document_name(supplier, phase)),
             _text(f"{supplier}'s predictions file ({phase})", predictions_name(supplier, phase)),
         ]
     return found
