@@ -171,6 +171,14 @@ def test_with_the_bundled_model_it_adds_a_published_rfp_with_a_tender_competitio
         ("blue-heron-ai", "accepted"),
     ]
     assert f"/rfx/{rfx.pk}/competition/" in out
+    # Both demo reviewers are on its team, so they see it (a reviewer off the team does not).
+    assert sorted(rfx.reviewers.values_list("reviewer__username", "is_lead")) == [
+        ("reviewer1", True),
+        ("reviewer2", False),
+    ]
+    assert client.login(username="reviewer2", password=DEMO_PASSWORD)
+    assert client.get(f"/rfx/{rfx.pk}/").status_code == 200
+    client.logout()
     folder = media / "demo-competition"
     assert sorted(path.name for path in folder.iterdir()) == [
         "evaluation-inputs.csv",

@@ -229,6 +229,11 @@ def _demo_competition(organisations) -> str:
                 email=f"{username}@example.test",
                 user=manager,
             )
+    # The evaluation team: a reviewer sees an RFx only once on its team.
+    for username, is_lead in (("reviewer1", True), ("reviewer2", False)):
+        rfx_services.rfx_reviewer_assign(
+            rfx=rfx, reviewer=User.objects.get(username=username), user=manager, is_lead=is_lead
+        )
     rfx_services.rfx_publish(rfx=rfx, user=manager)
     for slug, username in suppliers:
         invitation = Invitation.objects.get(rfx=rfx, supplier=organisations[slug])
@@ -240,7 +245,8 @@ def _demo_competition(organisations) -> str:
     # set-up accepts only a release time in the future).
     Competition.objects.filter(rfx=rfx).update(release_at=now - timedelta(hours=1))
     return (
-        f"Demo competition: '{rfx.title}' published by manager, supplier-a and supplier-b "
-        f"invited, predictions open until {rfx_services._when(rfx.proposal_deadline)}: "
+        f"Demo competition: '{rfx.title}' published by manager, reviewed by reviewer1 (lead) "
+        f"and reviewer2, supplier-a and supplier-b invited, predictions open until "
+        f"{rfx_services._when(rfx.proposal_deadline)}: "
         f"/rfx/{rfx.pk}/competition/\n{samples}"
     )
