@@ -9,6 +9,7 @@ from rfx.models import (
     Invitation,
     PredictionSubmission,
     Proposal,
+    ProposalDocument,
     ProposalVersion,
     RFx,
     RFxReviewer,
@@ -144,3 +145,21 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
     @admin.display(description="Predictions file")
     def predictions(self, obj: PredictionSubmission) -> str:
         return _file_label(obj.original_name, obj.size, obj.file)
+
+
+@admin.register(ProposalDocument)
+class ProposalDocumentAdmin(ReadOnlyAdmin):
+    """Every document, removed ones included: a submitted version may still list them."""
+
+    list_display = ["title", "proposal", "kind", "size", "created_at", "removed_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "proposal__supplier__name", "proposal__rfx__title"]
+    fields = ["proposal", "kind", "title", "document", "content_type", "uploaded_by", "removed_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return ProposalDocument.all_objects.select_related("proposal__rfx", "proposal__supplier")
+
+    @admin.display(description="File")
+    def document(self, obj: ProposalDocument) -> str:
+        return _file_label(obj.file.name.rsplit("/", 1)[-1], obj.size, obj.file)
