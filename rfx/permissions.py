@@ -233,3 +233,6 @@ rules.add_perm(
     (submission_supplier & submission_after_deadline) | submission_evaluator,
 )
 rules.add_perm("rfx.retry_prediction_scoring", submission_supplier | submission_manager)
+# The raw file as uploaded, refused ones included: only the supplier that sent it (its name and
+# content could tell a reviewer grading blind who sent it; the team reads the results instead).
+rules.add_perm("rfx.download_prediction_file", submission_supplier)

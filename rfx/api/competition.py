@@ -65,6 +65,7 @@ from rfx.views.competition import (
     _service_messages,
     _supplier_context,
     _upload_rows,
+    prediction_file_response,
 )
 
 NO_COMPETITION = "This RFx has no competition."
@@ -427,6 +428,9 @@ def _prediction_data(
         "can_retry": row["can_retry"],
         "passed": submission.passed if metrics is not None else None,
         "metrics": metrics,
+        "download_url": _url(
+            request, "api-rfx-prediction-download", submission.proposal.rfx_id, submission.pk
+        ),
     }
 
 
@@ -523,6 +527,29 @@ class PredictionDetailApi(APIView):
     def get(self, request: Request, rfx_id: int, submission_id: int) -> Response:
         rfx, _ = _supplier_access(request, rfx_id)
         return Response(cs.PredictionFileSerializer(_own_file(request, rfx, submission_id)).data)
+
+
+class PredictionDownloadApi(APIView):
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Download one of your organisation's predictions files as it was uploaded",
+        description="Valid or refused, byte for byte; for the supplier that sent it only.",
+        operation_id="v1_rfx_competition_predictions_download",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request, rfx_id: int, submission_id: int) -> FileResponse:
+        rfx, _ = _supplier_access(request, rfx_id)
+        submission = get_prediction_submission_for_user(request.user, submission_id)
+        if submission.proposal.rfx_id != rfx.pk or not request.user.has_perm(
+            "rfx.download_prediction_file", submission
+        ):
+            raise exceptions.NotFound("Your organisation has no such predictions file.")
+        return prediction_file_response(submission)
 
 
 class PredictionRetryApi(APIView):

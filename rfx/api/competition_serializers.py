@@ -181,6 +181,7 @@ class PredictionFileSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The scorer's metrics (DESIGN §5 keys): only after the deadline, once scored.",
     )
+    download_url = serializers.URLField(help_text="The file exactly as it was uploaded.")
 
 
 class PredictionInputSerializer(serializers.Serializer):

@@ -160,6 +160,11 @@ urlpatterns = [
         name="api-rfx-prediction-detail",
     ),
     path(
+        "rfx/<int:rfx_id>/competition/predictions/<int:submission_id>/download/",
+        competition.PredictionDownloadApi.as_view(),
+        name="api-rfx-prediction-download",
+    ),
+    path(
         "rfx/<int:rfx_id>/competition/predictions/<int:submission_id>/retry/",
         competition.PredictionRetryApi.as_view(),
         name="api-rfx-prediction-retry",

@@ -592,6 +592,34 @@ def supplier_competition(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def prediction_file_response(submission: PredictionSubmission) -> FileResponse:
+    """The predictions file exactly as it was uploaded, as an attachment under its own name."""
+    try:
+        handle = submission.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is no longer stored.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=submission.original_name or f"predictions-{submission.number}.csv",
+        content_type="text/csv",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def prediction_download(request: HttpRequest, pk: int, submission_pk: int) -> FileResponse:
+    """A predictions file as the supplier uploaded it, valid or refused: to that supplier only."""
+    submission = get_prediction_submission_for_user(request.user, submission_pk)
+    if submission.proposal.rfx_id != pk:
+        raise Http404("No such predictions file.")
+    if not request.user.has_perm("rfx.download_prediction_file", submission):
+        raise PermissionDenied("Only the supplier that uploaded this file can download it.")
+    return prediction_file_response(submission)
+
+
 @login_required
 @require_POST
 def prediction_retry(request: HttpRequest, pk: int, submission_pk: int) -> HttpResponse:
@@ -765,6 +793,11 @@ urlpatterns: list = [
         name="rfx-competition-download",
     ),
     path("<int:pk>/supplier/competition/", supplier_competition, name="rfx-supplier-competition"),
+    path(
+        "<int:pk>/competition/predictions/<int:submission_pk>/download/",
+        prediction_download,
+        name="rfx-prediction-download",
+    ),
     path(
         "<int:pk>/competition/predictions/<int:submission_pk>/retry/",
         prediction_retry,

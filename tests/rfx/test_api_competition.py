@@ -111,8 +111,10 @@ def assert_no_hidden_labels(body: str) -> None:
 
 
 @pytest.fixture
-def draft_rfx(draft_rfx, buyer):
-    """A ready competition: 3 valid files each, the three bars, the release 5 days early."""
+def draft_rfx(draft_rfx, buyer, reviewer):
+    """A ready competition: 3 valid files each, the three bars, the release 5 days early; bob
+    on the evaluation team (a reviewer sees an RFx only once on its team)."""
+    services.rfx_reviewer_assign(rfx=draft_rfx, reviewer=reviewer, user=buyer)
     set_up(draft_rfx, buyer, limit=3)
     return draft_rfx
 
@@ -560,6 +562,7 @@ def prediction_row(submission: PredictionSubmission, **changes) -> dict:
         "can_retry": False,
         "passed": None,
         "metrics": None,
+        "download_url": f"{HOST}{predictions_url(submission.proposal.rfx, submission)}download/",
     }
     row.update(changes)
     return row
@@ -965,3 +968,37 @@ def test_the_competition_endpoints_are_in_the_schema():
         assert f"    {component}" in schema
     upload = schema[schema.index("    PredictionInput:") :]
     assert "format: binary" in upload[: upload.index("required:")]
+
+
+# --- downloading one's own file -------------------------------------------------------------------
+
+
+def test_the_supplier_downloads_its_files_as_uploaded_refused_ones_included(
+    supplier_a, published_rfx, proposal_a_started
+):
+    client = client_for(supplier_a)
+    with after_release(published_rfx):
+        refused = post_predictions(client, published_rfx, BAD_FILE, "first-try.csv")
+        valid = post_predictions(client, published_rfx, predictions_csv(), "second-try.csv")
+        rows = client.get(predictions_url(published_rfx)).json()
+    assert refused.status_code == 400 and valid.status_code == 201
+    contents = {"first-try.csv": BAD_FILE, "second-try.csv": predictions_csv()}
+    for row in rows:
+        response = client.get(row["download_url"])
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).decode() == contents[row["name"]]
+        assert f'filename="{row["name"]}"' in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("supplier_b", 404), ("buyer", 403), ("reviewer", 403), ("outsider", 404), (None, 403)],
+)
+def test_nobody_else_downloads_a_suppliers_file(request, files, closed, role, expected):
+    client = client_for(request.getfixturevalue(role) if role else None)
+    for submission in files.values():
+        if submission.proposal.supplier.memberships.filter(user__username="dana").exists():
+            continue  # B's own file
+        response = client.get(f"{predictions_url(closed, submission)}download/")
+        assert response.status_code == expected
+        assert_no_hidden_labels(response.content.decode() if not response.streaming else "")

@@ -473,3 +473,46 @@ def test_a_cancelled_rfx_takes_no_more_predictions(
     assert response.status_code == 403
     assert "This RFx was cancelled" in response.content.decode()
     assert not PredictionSubmission.objects.exists()
+
+
+# --- the supplier's own files -------------------------------------------------------------------
+
+
+def _download(client, rfx: RFx, submission: PredictionSubmission):
+    return client.get(reverse("rfx-prediction-download", args=[rfx.pk, submission.pk]))
+
+
+def test_the_supplier_downloads_each_of_its_files_as_uploaded_refused_ones_included(
+    client, uploaded, published_rfx
+):
+    refused, valid = uploaded
+    with after_release(published_rfx):
+        html = client.get(page_url(published_rfx)).content.decode()
+    for submission, name, content in (
+        (refused, "first-try.csv", BAD_FILE),
+        (valid, "second-try.csv", predictions_csv()),
+    ):
+        assert reverse("rfx-prediction-download", args=[published_rfx.pk, submission.pk]) in html
+        response = _download(client, published_rfx, submission)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).decode() == content
+        assert f'filename="{name}"' in response["Content-Disposition"]
+        assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("role", ["supplier_b", "buyer", "reviewer", "outsider"])
+def test_nobody_else_downloads_a_suppliers_predictions_file(request, uploaded, published_rfx, role):
+    refused, valid = uploaded
+    other = Client()
+    other.force_login(request.getfixturevalue(role))
+    with after_deadline(published_rfx):
+        for submission in (refused, valid):
+            assert _download(other, published_rfx, submission).status_code in (403, 404)
+    anonymous = Client().get(reverse("rfx-prediction-download", args=[published_rfx.pk, valid.pk]))
+    assert anonymous.status_code == 302
+
+
+def test_a_file_of_another_rfx_is_not_found_under_this_one(client, uploaded, published_rfx):
+    refused, valid = uploaded
+    response = client.get(reverse("rfx-prediction-download", args=[published_rfx.pk + 1, valid.pk]))
+    assert response.status_code == 404

@@ -937,6 +937,13 @@ MATRIX: list[Check] = [
         why="A's file is scored: its supplier, and a manager once the RFx is opened, are let "
         "through and told only failed scoring is retried.",
     ),
+    Check(
+        "rfx-prediction-download",
+        GET,
+        {(SEALED, CLOSED): roles(ok=(SUPPLIER_A,))},
+        lambda p: {"pk": p.rfx.pk, "submission_pk": p.prediction_a.pk},
+        why="A's file as uploaded: its supplier only; the team reads the results instead.",
+    ),
     Check("rfx-competition-results", GET, EVALUATION_READS, rfx),
     Check(
         "rfx-competition-result",
@@ -1300,6 +1307,13 @@ MATRIX: list[Check] = [
         {(SEALED, CLOSED): roles(ok=(SUPPLIER_A,))},
         prediction_a_api,
         why="A's own file: B and the buyer read results on the leaderboard, not the file.",
+    ),
+    Check(
+        "api-rfx-prediction-download",
+        GET,
+        {(SEALED, CLOSED): roles(ok=(SUPPLIER_A,))},
+        prediction_a_api,
+        why="A's file as uploaded: its supplier only; the team reads the results instead.",
     ),
     Check(
         "api-rfx-prediction-retry",
