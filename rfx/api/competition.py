@@ -65,6 +65,7 @@ from rfx.views.competition import (
     _service_messages,
     _supplier_context,
     _upload_rows,
+    competition_file_response,
     prediction_file_response,
 )
 
@@ -377,27 +378,12 @@ class CompetitionFileDownloadApi(APIView):
     )
     def get(self, request: Request, rfx_id: int, kind: str) -> FileResponse:
         rfx = _rfx(request, rfx_id)
-        spec = FILES[_kind(kind)]
+        _kind(kind)  # a 404 for an unknown kind
         if not request.user.has_perm(f"rfx.download_competition_{kind}", rfx):
             if kind == "inputs" and request.user.has_perm("rfx.download_competition_training", rfx):
                 raise exceptions.PermissionDenied("The evaluation inputs are not released yet.")
             raise exceptions.PermissionDenied("You cannot download this file.")
-        competition = competition_for_rfx(rfx)
-        stored = getattr(competition, spec.field) if competition else None
-        if not stored:
-            raise exceptions.NotFound("This file is not uploaded yet.")
-        try:
-            handle = stored.open("rb")
-        except FileNotFoundError:
-            raise exceptions.NotFound("The file is no longer stored.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=getattr(competition, f"{kind}_name") or f"{kind}.csv",
-            content_type="text/csv",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return competition_file_response(competition_for_rfx(rfx), kind)
 
 
 # --- predictions --------------------------------------------------------------------------------

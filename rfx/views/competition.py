@@ -31,6 +31,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -384,23 +385,26 @@ def competition_download(request: HttpRequest, pk: int, kind: str) -> FileRespon
         if kind == "inputs" and request.user.has_perm("rfx.download_competition_training", rfx):
             raise PermissionDenied("The evaluation inputs are not released yet.")
         raise PermissionDenied("You cannot download this file.")
-    competition = competition_for_rfx(rfx)
-    spec = FILES[kind]
-    stored = getattr(competition, spec.field) if competition else None
-    if not stored:
-        raise Http404("This file is not uploaded yet.")
+    return competition_file_response(competition_for_rfx(rfx), kind)
+
+
+def csv_attachment(stored: FieldFile, filename: str) -> FileResponse:
+    """A stored CSV file streamed as an attachment, never cached; 404 if it is gone."""
     try:
         handle = stored.open("rb")
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         raise Http404("The file is no longer stored.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=getattr(competition, f"{kind}_name") or f"{kind}.csv",
-        content_type="text/csv",
-    )
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="text/csv")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def competition_file_response(competition: Competition | None, kind: str) -> FileResponse:
+    """One of the competition's three files under its uploaded name (pages and API)."""
+    stored = getattr(competition, FILES[kind].field) if competition else None
+    if not stored:
+        raise Http404("This file is not uploaded yet.")
+    return csv_attachment(stored, getattr(competition, f"{kind}_name") or f"{kind}.csv")
 
 
 # --- the supplier's page ------------------------------------------------------------------------
@@ -594,18 +598,9 @@ def supplier_competition(request: HttpRequest, pk: int) -> HttpResponse:
 
 def prediction_file_response(submission: PredictionSubmission) -> FileResponse:
     """The predictions file exactly as it was uploaded, as an attachment under its own name."""
-    try:
-        handle = submission.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404("The file is no longer stored.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=submission.original_name or f"predictions-{submission.number}.csv",
-        content_type="text/csv",
+    return csv_attachment(
+        submission.file, submission.original_name or f"predictions-{submission.number}.csv"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
