@@ -6,18 +6,32 @@ MAINTENANCE or is OK. Import the fixtures into a test module to use them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
-from rfx import competition_services
-from rfx.models import Competition, RFx
-from tests.rfx.conftest import DAY
+from accounts.models import Membership
+from rfx import competition_services, services
+from rfx.models import Competition, PredictionSubmission, RFx
+from tests.factories import MembershipFactory, UserFactory
+from tests.rfx.conftest import DAY, frozen
 
 IDS = [f"m{number:03d}" for number in range(1, 41)]
 TRUTH = ["MAINTENANCE" if number % 3 == 0 else "OK" for number in range(1, 41)]
 SITES = ["north" if number <= 20 else "south" for number in range(1, 41)]
+# A predictions file with one problem of each kind, and what the checker says of it.
+BAD_ROWS = [*zip(IDS[:38], TRUTH[:38], strict=True), ("m777", "OK"), ("m001", "BROKEN")]
+BAD_FILE = "id,prediction\n" + "".join(f"{i},{label}\n" for i, label in BAD_ROWS)
+BAD_PROBLEMS = [
+    "1 row has a prediction outside the known labels (“MAINTENANCE”, “OK”), e.g. row 41 "
+    "(“BROKEN”).",
+    "1 id appears more than once in the predictions, e.g. “m001” (rows 2, 41). Each id must "
+    "appear exactly once.",
+    "1 row has an id that is not in the evaluation set, e.g. row 40 (“m777”).",
+    "2 ids of the evaluation set are missing from the predictions, e.g. “m039”, “m040”.",
+]
 BARS = [
     {"metric": "accuracy", "min": 0.8},
     {"metric": "recall", "class": "MAINTENANCE", "min": 0.9},
@@ -89,3 +103,39 @@ def media_root(settings, tmp_path):
     """Uploads in a throwaway folder of their own (the hidden one is the session's, conftest)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+def upload(rfx: RFx, proposal, user, content: str) -> PredictionSubmission:
+    """Upload an hour after the release and score it at once (the worker, in-process)."""
+    with (
+        frozen(release_time(rfx) + timedelta(hours=1)),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        return competition_services.prediction_submit(
+            proposal=proposal, user=user, file=csv_file("predictions.csv", content)
+        )
+
+
+@pytest.fixture
+def files(published_rfx, proposal_a, proposal_b, supplier_a, supplier_b) -> dict:
+    """A's failing file then its passing one (which counts); B's failing file."""
+    return {
+        "a_first": upload(published_rfx, proposal_a, supplier_a, failing_predictions()),
+        "a_counted": upload(published_rfx, proposal_a, supplier_a, predictions_csv()),
+        "b_counted": upload(published_rfx, proposal_b, supplier_b, failing_predictions()),
+    }
+
+
+@pytest.fixture
+def closed(files, closed_rfx) -> RFx:
+    return closed_rfx
+
+
+@pytest.fixture
+def undeclared(buyer_org, closed, buyer):
+    """frank: a reviewer on the closed RFx's team who has not declared about conflicts."""
+    user = MembershipFactory(
+        user=UserFactory(username="frank"), organisation=buyer_org, role=Membership.Role.REVIEWER
+    ).user
+    services.rfx_reviewer_assign(rfx=closed, reviewer=user, user=buyer)
+    return user

@@ -23,17 +23,21 @@ from rfx import competition_services, services
 from rfx.models import Competition, Invitation, PredictionSubmission, RFx
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.rfx.competition_data import (
+    BAD_FILE,
+    BAD_PROBLEMS,
     BARS,
-    IDS,
-    TRUTH,
+    closed,  # noqa: F401 — fixture
     csv_file,
     failing_predictions,
+    files,  # noqa: F401 — fixture
     labels_csv,
     media_root,  # noqa: F401 — fixture
     predictions_csv,
     release_time,
     set_up,
     training_csv,
+    undeclared,  # noqa: F401 — fixture
+    upload,
 )
 from tests.rfx.conftest import frozen, submit_proposal
 
@@ -43,16 +47,6 @@ API = "/api/v1/rfx/"
 HOST = "http://testserver"
 # Every line of the hidden labels (without the header): none may reach a supplier.
 LABEL_LINES = labels_csv().splitlines()[1:]
-BAD_ROWS = [*zip(IDS[:38], TRUTH[:38], strict=True), ("m777", "OK"), ("m001", "BROKEN")]
-BAD_FILE = "id,prediction\n" + "".join(f"{i},{label}\n" for i, label in BAD_ROWS)
-BAD_PROBLEMS = [
-    "1 row has a prediction outside the known labels (“MAINTENANCE”, “OK”), e.g. row 41 "
-    "(“BROKEN”).",
-    "1 id appears more than once in the predictions, e.g. “m001” (rows 2, 41). Each id must "
-    "appear exactly once.",
-    "1 row has an id that is not in the evaluation set, e.g. row 40 (“m777”).",
-    "2 ids of the evaluation set are missing from the predictions, e.g. “m039”, “m040”.",
-]
 BAR_ROWS = [
     {
         "bar": {"metric": "accuracy", "min": 0.8},
@@ -96,14 +90,6 @@ def after_deadline(rfx: RFx):
     return frozen(rfx.proposal_deadline + timedelta(minutes=1))
 
 
-def upload(rfx: RFx, proposal, user, content: str) -> PredictionSubmission:
-    """Upload an hour after the release and score it at once (the worker, in-process)."""
-    with after_release(rfx), TestCase.captureOnCommitCallbacks(execute=True):
-        return competition_services.prediction_submit(
-            proposal=proposal, user=user, file=csv_file("predictions.csv", content)
-        )
-
-
 def assert_no_hidden_labels(body: str) -> None:
     assert "machines-labels.csv" not in body
     for line in LABEL_LINES:
@@ -122,29 +108,6 @@ def draft_rfx(draft_rfx, buyer, reviewer):
 @pytest.fixture
 def proposal_a_started(published_rfx, supplier_a):
     return services.proposal_start(rfx=published_rfx, user=supplier_a)
-
-
-@pytest.fixture
-def files(published_rfx, proposal_a, proposal_b, supplier_a, supplier_b) -> dict:
-    return {
-        "a_first": upload(published_rfx, proposal_a, supplier_a, failing_predictions()),
-        "a_counted": upload(published_rfx, proposal_a, supplier_a, predictions_csv()),
-        "b_counted": upload(published_rfx, proposal_b, supplier_b, failing_predictions()),
-    }
-
-
-@pytest.fixture
-def closed(files, closed_rfx) -> RFx:
-    return closed_rfx
-
-
-@pytest.fixture
-def undeclared(buyer_org, closed, buyer):
-    user = MembershipFactory(
-        user=UserFactory(username="frank"), organisation=buyer_org, role=Membership.Role.REVIEWER
-    ).user
-    services.rfx_reviewer_assign(rfx=closed, reviewer=user, user=buyer)
-    return user
 
 
 def competition_url(rfx: RFx) -> str:

@@ -12,20 +12,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import Membership, Organisation
-from rfx import competition_services, services
+from rfx import services
 from rfx.models import PredictionSubmission, RFx
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.rfx.competition_data import (
-    csv_file,
-    failing_predictions,
+    closed,  # noqa: F401 — fixture
+    files,  # noqa: F401 — fixture
     media_root,  # noqa: F401 — fixture
     predictions_csv,
-    release_time,
     set_up,
+    undeclared,  # noqa: F401 — fixture
+    upload,
 )
 from tests.rfx.conftest import frozen, submit_proposal
 
@@ -38,40 +38,6 @@ PAGES = ["rfx-competition-results", "rfx-competition-result"]
 def draft_rfx(draft_rfx, buyer):
     set_up(draft_rfx, buyer, limit=3)
     return draft_rfx
-
-
-def upload(rfx: RFx, proposal, user, content: str):
-    """Upload an hour after the release and score it at once (the worker, in-process)."""
-    with (
-        frozen(release_time(rfx) + timedelta(hours=1)),
-        TestCase.captureOnCommitCallbacks(execute=True),
-    ):
-        return competition_services.prediction_submit(
-            proposal=proposal, user=user, file=csv_file("predictions.csv", content)
-        )
-
-
-@pytest.fixture
-def files(published_rfx, proposal_a, proposal_b, supplier_a, supplier_b) -> dict:
-    return {
-        "a_first": upload(published_rfx, proposal_a, supplier_a, failing_predictions()),
-        "a_counted": upload(published_rfx, proposal_a, supplier_a, predictions_csv()),
-        "b_counted": upload(published_rfx, proposal_b, supplier_b, failing_predictions()),
-    }
-
-
-@pytest.fixture
-def closed(files, closed_rfx) -> RFx:
-    return closed_rfx
-
-
-@pytest.fixture
-def undeclared(buyer_org, closed, buyer):
-    user = MembershipFactory(
-        user=UserFactory(username="frank"), organisation=buyer_org, role=Membership.Role.REVIEWER
-    ).user
-    services.rfx_reviewer_assign(rfx=closed, reviewer=user, user=buyer)
-    return user
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from django.urls import reverse
 from rfx import competition_services, services
 from rfx.models import Invitation, PredictionSubmission, RFx
 from tests.rfx.competition_data import (
-    IDS,
-    TRUTH,
+    BAD_FILE,
+    BAD_PROBLEMS,
     csv_file,
     failing_predictions,
     inputs_csv,
@@ -32,16 +32,6 @@ from tests.rfx.conftest import frozen
 pytestmark = pytest.mark.usefixtures("media_root")
 Job = PredictionSubmission.Status
 
-BAD_ROWS = [*zip(IDS[:38], TRUTH[:38], strict=True), ("m777", "OK"), ("m001", "BROKEN")]
-BAD_FILE = "id,prediction\n" + "".join(f"{i},{label}\n" for i, label in BAD_ROWS)
-BAD_PROBLEMS = [
-    "1 row has a prediction outside the known labels (“MAINTENANCE”, “OK”), e.g. row 41 "
-    "(“BROKEN”).",
-    "1 id appears more than once in the predictions, e.g. “m001” (rows 2, 41). Each id must "
-    "appear exactly once.",
-    "1 row has an id that is not in the evaluation set, e.g. row 40 (“m777”).",
-    "2 ids of the evaluation set are missing from the predictions, e.g. “m039”, “m040”.",
-]
 METRIC_MARKERS = ('data-testid="metrics"', 'data-testid="confusion-matrix"', "metric-accuracy")
 
 
