@@ -155,6 +155,18 @@ def bar_rows(bars: list[dict[str, Any]], results: list[dict[str, Any]] | None) -
     return rows
 
 
+def result_outcome(row: dict[str, Any], bars: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `competition_results` row's verdict and bars, worded for the leaderboard page, its
+    API and the scorecard PDF alike."""
+    metrics = row["metrics"]
+    key, words = verdict(row["passed"], row["status"])
+    return {
+        "verdict": key,
+        "verdict_words": words,
+        "bars": bar_rows(bars, metrics["bars"] if metrics else None),
+    }
+
+
 def _shade(share: float, *, right: bool) -> str:
     """Background for a confusion-matrix cell: green on the diagonal, red off it, by share."""
     if share <= 0:

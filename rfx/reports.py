@@ -33,7 +33,7 @@ from assessments.reports import (
     store_rendered_pdf,
 )
 from core.exceptions import ApplicationError
-from rfx.competition_display import METRIC_NAMES, bar_rows, verdict
+from rfx.competition_display import METRIC_NAMES, bar_rows, result_outcome
 from rfx.competition_display import percent as rate
 from rfx.evaluation import LABELS, rank
 from rfx.models import ComparisonReport, Proposal, ProposalVersion, RFx
@@ -218,16 +218,13 @@ def competition_section(
     for row in results:
         name = names.get(row["supplier_id"]) or (row["supplier_name"] if with_names else "Supplier")
         metrics = row["metrics"]
-        key, words = verdict(row["passed"], row["status"])
         rows.append(
             {
                 "rank": row["rank"],
                 "supplier": name,
                 "number": row["number"],
                 "value_text": rate(row["value"], 2),
-                "bars": bar_rows(bars, metrics["bars"] if metrics else None),
-                "verdict": key,
-                "verdict_words": words,
+                **result_outcome(row, bars),
                 "block": competition_block(
                     {**metrics, "primary_metric": competition.primary_metric}
                 )

@@ -47,7 +47,7 @@ from rfx.competition_display import (
     METRIC_NAMES,
     bar_rows,
     metrics_view,
-    verdict,
+    result_outcome,
 )
 from rfx.competition_forms import (
     BarForm,
@@ -658,11 +658,6 @@ def _display_names(request: HttpRequest, rfx: RFx, rows: list[dict]) -> dict[int
     return supplier_names_for(request.user, rfx, stand_ins)  # type: ignore[arg-type]
 
 
-def _verdict(row: dict[str, Any]) -> tuple[str, str]:
-    """(key, words) of a leaderboard row's outcome."""
-    return verdict(row["passed"], row["status"])
-
-
 def _results_access(request: HttpRequest, pk: int) -> tuple[RFx, Competition] | HttpResponse:
     access = _access(request, pk)
     rfx = access.rfx
@@ -689,22 +684,17 @@ def _leaderboard_rows(
         if failed
         else {}
     )
-    result = []
-    for row in rows:
-        metrics = row["metrics"]
-        verdict, verdict_words = _verdict(row)
-        result.append(
-            {
-                **row,
-                "name": names[row["proposal_id"]],
-                "verdict": verdict,
-                "verdict_words": verdict_words,
-                "error": reasons.get(row["submission_id"], ""),
-                "bars": bar_rows(list(competition.bars), metrics["bars"] if metrics else None),
-                "detail_url": reverse("rfx-competition-result", args=[rfx.pk, row["proposal_id"]]),
-            }
-        )
-    return result
+    bars = list(competition.bars)
+    return [
+        {
+            **row,
+            **result_outcome(row, bars),
+            "name": names[row["proposal_id"]],
+            "error": reasons.get(row["submission_id"], ""),
+            "detail_url": reverse("rfx-competition-result", args=[rfx.pk, row["proposal_id"]]),
+        }
+        for row in rows
+    ]
 
 
 @_guarded
